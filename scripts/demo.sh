@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The main job: a local PostgreSQL with photofactory loaded, ingesting a sample
+# phone inbox, then the ledger, the audit trail, the library tree and the
+# service dashboard. Runs under .run/demo (private port and socket) and stops
+# the cluster at the end; pass --keep to leave it running for psql.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/common.sh
+
+keep=0
+[ "${1:-}" = "--keep" ] && keep=1
+run=$PF_ROOT/.run/demo
+port=${PF_DEMO_PORT:-54329}
+
+bash scripts/install-deps.sh
+pf_log "building and installing photofactory"
+pf_build_install
+
+pf_cluster_stop "$run" 2>/dev/null || true
+rm -rf "$run"
+mkdir -p "$run"
+pf_log "generating a sample inbox"
+bash scripts/lib/sample-inbox.sh "$run/Photos_Inbox"
+mkdir -p "$run/Storage"
+pf_cluster_init "$run" "$port" "$(pf_server_conf photofactory "$run/Photos_Inbox" "$run/Storage")"
+pf_own "$run"
+[ $keep -eq 1 ] || trap 'pf_cluster_stop "$run"' EXIT
+pf_cluster_start "$run"
+
+pf_log "creating the database and the extension"
+pf_psql "$run" -q -c "CREATE DATABASE photofactory" -d postgres
+pf_psql "$run" -q -d photofactory -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION photofactory"
+
+pf_log "waiting for the librarian to empty the inbox"
+for _ in $(seq 1 60); do
+  left=$(find "$run/Photos_Inbox" -type f ! -name '.*' ! -name '*.tmp' | wc -l)
+  [ "$left" -eq 0 ] && break
+  sleep 1
+done
+sleep 2   # one more heartbeat round for the dashboard
+
+q() { pf_psql "$run" -d photofactory -P pager=off "$@"; }
+pf_log "media_assets (the ledger)"
+q -c "SELECT original_name, captured_at, date_source, location,
+             replace(final_path, '$run/', '') AS final_path, has_errors
+        FROM photofactory.media_assets ORDER BY captured_at"
+pf_log "inbox_events (what happened to every file)"
+q -c "SELECT outcome, original_name, replace(stored_path, '$run/', '') AS stored_path, reason
+        FROM photofactory.inbox_events ORDER BY id"
+pf_log "the library on disk"
+(cd "$run" && find Storage -type f | sort)
+pf_log "left in the inbox"
+(cd "$run" && find Photos_Inbox -type f | sort)
+pf_log "system_status"
+q -c "SELECT service_name, status, current_task FROM photofactory.system_status ORDER BY 1"
+pf_log "service_health (the dashboard)"
+q -c "SELECT service_name, status, colour, round(age_seconds) AS age_s FROM photofactory.service_health ORDER BY 1"
+pf_log "pending work for the downstream stages"
+q -c "SELECT (SELECT count(*) FROM photofactory.pending_geocoding(1000)) AS geocoding,
+             (SELECT count(*) FROM photofactory.pending_thumbnails(1000)) AS thumbnails,
+             (SELECT count(*) FROM photofactory.pending_backup(1000)) AS backup"
+pf_log "retention job (pg_cron)"
+q -c "SELECT jobname, schedule, command FROM cron.job"
+if [ $keep -eq 1 ]; then
+  echo; echo "Cluster left running: psql -h $run/sock -p $port -U postgres photofactory"
+  echo "Stop it with: runuser -u postgres -- $PF_PGBIN/pg_ctl -D $run/data stop"
+fi

@@ -1,0 +1,63 @@
+// Capture time and place of MP4 / MOV / M4V / 3GP videos from their ISO-BMFF
+// (QuickTime) boxes. Walks box headers with positioned reads and loads only the
+// few small boxes it needs, so memory stays bounded whatever the file size and
+// wherever `moov` sits (often at the very end).
+#pragma once
+
+#include "core/core_guard.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/datetime.hpp"
+#include "core/geo.hpp"
+
+namespace pf {
+
+class RandomAccess {
+public:
+    virtual ~RandomAccess() = default;
+    virtual uint64_t size() const = 0;
+    // Reads up to n bytes at off; returns how many were read (0 at or past the end).
+    virtual size_t read_at(uint64_t off, void* buf, size_t n) const = 0;
+};
+
+class FdRandomAccess : public RandomAccess {
+public:
+    explicit FdRandomAccess(int fd);  // size taken from fstat
+    uint64_t size() const override { return size_; }
+    size_t read_at(uint64_t off, void* buf, size_t n) const override;
+
+private:
+    int fd_;
+    uint64_t size_;
+};
+
+class MemoryRandomAccess : public RandomAccess {
+public:
+    MemoryRandomAccess(const uint8_t* data, size_t n) : data_(data), n_(n) {}
+    uint64_t size() const override { return n_; }
+    size_t read_at(uint64_t off, void* buf, size_t n) const override;
+
+private:
+    const uint8_t* data_;
+    size_t n_;
+};
+
+struct VideoFacts {
+    std::optional<int64_t> creation_utc_epoch;   // mvhd creation time (UTC); absent when 0
+    std::optional<LocalDateTime> apple_local;    // com.apple.quicktime.creationdate (local wall clock)
+    std::optional<int> apple_offset_minutes;     // its UTC offset
+    std::optional<GeoPoint> location;            // udta/©xyz or com.apple.quicktime.location.ISO6709
+    std::vector<std::string> errors;             // truncated or inconsistent boxes (never thrown)
+};
+
+VideoFacts read_video_facts(const RandomAccess& in);
+
+// "+35.6762+139.6503+012.000/" (ISO 6709, decimal degrees) -> point.
+std::optional<GeoPoint> parse_iso6709(const std::string& s);
+
+}  // namespace pf

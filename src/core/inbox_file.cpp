@@ -1,0 +1,110 @@
+#include "core/inbox_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace pf {
+
+int open_parent_dir(int root_fd, const std::string& rel_path, std::string* leaf) {
+    int cur = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+    if (cur < 0) return -1;
+    size_t start = 0;
+    for (;;) {
+        size_t slash = rel_path.find('/', start);
+        if (slash == std::string::npos) {
+            *leaf = rel_path.substr(start);
+            return cur;
+        }
+        std::string comp = rel_path.substr(start, slash - start);
+        int next = openat(cur, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int saved = errno;
+        close(cur);
+        if (next < 0) {
+            errno = saved;
+            return -1;
+        }
+        cur = next;
+        start = slash + 1;
+    }
+}
+
+namespace {
+
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) close(fd);
+    }
+};
+
+InboxRead rejected(RejectReason r, std::string detail) {
+    InboxRead out;
+    out.outcome = InboxRead::Outcome::Rejected;
+    out.reason = r;
+    out.detail = std::move(detail);
+    return out;
+}
+
+}  // namespace
+
+InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOptions& opts, bool fsync_data) {
+    InboxRead out;
+    std::string leaf;
+    Fd dir;
+    dir.fd = open_parent_dir(root_fd, rel_path, &leaf);
+    if (dir.fd < 0) {
+        if (errno == ENOENT) return out;  // Vanished
+        if (errno == ELOOP || errno == ENOTDIR)
+            return rejected(RejectReason::Symlink, "a folder on its path is a symbolic link");
+        return rejected(RejectReason::Unreadable, std::string("cannot open its folder: ") + std::strerror(errno));
+    }
+
+    // Type first, from the directory entry: a device or FIFO is never opened.
+    struct stat st;
+    if (fstatat(dir.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return out;
+        return rejected(RejectReason::Unreadable, std::string("stat: ") + std::strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode))
+        return rejected(RejectReason::Symlink, "symbolic links are never followed");
+    if (!S_ISREG(st.st_mode))
+        return rejected(RejectReason::NotRegularFile, "not a regular file (FIFO, socket or device)");
+
+    Fd file;
+    file.fd = openat(dir.fd, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (file.fd < 0) {
+        if (errno == ENOENT) return out;
+        if (errno == ELOOP) return rejected(RejectReason::Symlink, "symbolic links are never followed");
+        return rejected(RejectReason::Unreadable, std::string("open: ") + std::strerror(errno));
+    }
+    struct stat st2;
+    if (fstat(file.fd, &st2) != 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
+        out.outcome = InboxRead::Outcome::Unstable;  // replaced between stat and open
+        out.detail = "replaced while opening";
+        return out;
+    }
+
+    try {
+        out.facts = read_asset(file.fd, leaf, opts);
+    } catch (const RejectError& e) {
+        if (e.reason == RejectReason::Unstable) {
+            out.outcome = InboxRead::Outcome::Unstable;
+            out.detail = e.what();
+            return out;
+        }
+        return rejected(e.reason, e.detail);
+    } catch (const IoError& e) {
+        return rejected(RejectReason::Unreadable, e.what());
+    }
+    // The bytes must be on disk before the only directory entry pointing at them moves.
+    if (fsync_data && fsync(file.fd) != 0 && errno != EINVAL && errno != EROFS)
+        throw IoError("fsync of " + rel_path, errno);
+    out.outcome = InboxRead::Outcome::Read;
+    return out;
+}
+
+}  // namespace pf

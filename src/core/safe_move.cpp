@@ -1,0 +1,178 @@
+#include "core/safe_move.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "core/library_layout.hpp"
+#include "core/sha256.hpp"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+namespace pf {
+namespace {
+
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f = -1) : fd(f) {}
+    ~Fd() {
+        if (fd >= 0) close(fd);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int release() {
+        int f = fd;
+        fd = -1;
+        return f;
+    }
+};
+
+// 0, or the errno. Falls back to link+unlink where renameat2 is missing (old
+// kernels, some filesystems): link() never replaces either.
+int rename_noreplace(int sdir, const char* sname, int ddir, const char* dname) {
+    if (syscall(SYS_renameat2, sdir, sname, ddir, dname, RENAME_NOREPLACE) == 0) return 0;
+    int e = errno;
+    if (e != EINVAL && e != ENOSYS) return e;
+    if (linkat(sdir, sname, ddir, dname, 0) != 0) return errno;
+    if (unlinkat(sdir, sname, 0) != 0) return errno;  // both names point at the same inode: nothing lost
+    return 0;
+}
+
+std::string random_suffix() {
+    std::random_device rd;
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return buf;
+}
+
+void write_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            throw IoError("writing the copy", errno);
+        }
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+// Copies src to a hidden temporary in dst_dir, fsynced and verified; returns its name.
+std::string copy_verified(int src_dirfd, const std::string& src_name, int dst_dirfd, const std::string& expected,
+                          bool durable) {
+    Fd in(openat(src_dirfd, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (in.fd < 0) throw IoError("opening " + src_name + " to copy it", errno);
+    struct stat st;
+    if (fstat(in.fd, &st) != 0) throw IoError("fstat", errno);
+    std::string tmp = ".pf-incoming-" + random_suffix();
+    Fd out(openat(dst_dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (out.fd < 0) throw IoError("creating a temporary copy", errno);
+    try {
+        Sha256 src_hash;
+        std::vector<char> buf(1 << 20);
+        for (;;) {
+            ssize_t n = read(in.fd, buf.data(), buf.size());
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw IoError("reading " + src_name, errno);
+            }
+            if (n == 0) break;
+            src_hash.update(buf.data(), static_cast<size_t>(n));
+            write_all(out.fd, buf.data(), static_cast<size_t>(n));
+        }
+        struct timespec times[2] = {st.st_atim, st.st_mtim};
+        futimens(out.fd, times);
+        fchmod(out.fd, st.st_mode & 07777);
+        if (durable) fsync_fd(out.fd);
+        std::string want = expected.empty() ? src_hash.hex_digest() : expected;
+        // Read back what the destination filesystem holds, not what we wrote.
+        std::string got = sha256_file_fd(out.fd);
+        if (got != want) throw Error("copy verification failed: " + src_name + " hashes differently after copying");
+    } catch (...) {
+        unlinkat(dst_dirfd, tmp.c_str(), 0);  // our own partial copy; the source is untouched
+        throw;
+    }
+    return tmp;
+}
+
+}  // namespace
+
+int open_dir_nofollow(int parent_dirfd, const std::string& name) {
+    int fd = openat(parent_dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw IoError("opening folder " + name, errno);
+    return fd;
+}
+
+void fsync_fd(int fd) {
+    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) throw IoError("fsync", errno);
+}
+
+void fsync_dir(int dirfd) { fsync_fd(dirfd); }
+
+int ensure_dir_path(int root_dirfd, const std::string& rel_path, bool fsync_created) {
+    Fd cur(fcntl(root_dirfd, F_DUPFD_CLOEXEC, 0));
+    if (cur.fd < 0) throw IoError("dup", errno);
+    size_t start = 0;
+    while (start < rel_path.size()) {
+        size_t slash = rel_path.find('/', start);
+        std::string comp = rel_path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        start = slash == std::string::npos ? rel_path.size() : slash + 1;
+        if (comp.empty() || comp == ".") continue;
+        if (comp == "..") throw IoError("refusing '..' in " + rel_path, EINVAL);
+        bool created = false;
+        if (mkdirat(cur.fd, comp.c_str(), 0750) == 0) created = true;
+        else if (errno != EEXIST) throw IoError("creating folder " + comp, errno);
+        Fd next(open_dir_nofollow(cur.fd, comp));
+        if (created && fsync_created) fsync_dir(cur.fd);  // make the new entry durable
+        close(cur.fd);
+        cur.fd = next.release();
+    }
+    return cur.release();
+}
+
+MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_dirfd, const std::string& wanted_name,
+                           const std::string& expected_sha256, bool durable) {
+    MoveResult r;
+    std::string tmp;  // set once a cross-filesystem copy exists
+    for (int n = 0; n <= 9999; n++) {
+        std::string name = collision_name(wanted_name, n);
+        int e;
+        if (tmp.empty()) {
+            e = rename_noreplace(src_dirfd, src_name.c_str(), dst_dirfd, name.c_str());
+            if (e == EXDEV) {
+                tmp = copy_verified(src_dirfd, src_name, dst_dirfd, expected_sha256, durable);
+                r.copied = true;
+                n--;  // retry the same name with the verified copy
+                continue;
+            }
+        } else {
+            e = rename_noreplace(dst_dirfd, tmp.c_str(), dst_dirfd, name.c_str());
+        }
+        if (e == EEXIST || e == ENOTEMPTY) continue;
+        if (e != 0) {
+            if (!tmp.empty()) unlinkat(dst_dirfd, tmp.c_str(), 0);
+            throw IoError("moving " + src_name + " to " + name, e);
+        }
+        r.final_name = name;
+        if (durable) fsync_dir(dst_dirfd);
+        if (r.copied) {
+            // The verified copy is durable in its final place: the source can go.
+            if (unlinkat(src_dirfd, src_name.c_str(), 0) != 0) throw IoError("releasing the source " + src_name, errno);
+        }
+        if (durable) fsync_dir(src_dirfd);
+        return r;
+    }
+    if (!tmp.empty()) unlinkat(dst_dirfd, tmp.c_str(), 0);
+    throw IoError("no free name for " + wanted_name, EEXIST);
+}
+
+}  // namespace pf

@@ -1,0 +1,33 @@
+// Moving a user's file without ever overwriting or losing anything: rename
+// with RENAME_NOREPLACE on one filesystem; across filesystems copy, fsync,
+// verify the hash, link into place, and only then release the source.
+#pragma once
+
+#include "core/core_guard.hpp"
+
+#include <string>
+
+namespace pf {
+
+int open_dir_nofollow(int parent_dirfd, const std::string& name);
+
+// mkdir -p of rel_path below root_dirfd, each component opened with
+// O_NOFOLLOW (a symlinked component is an IoError ELOOP); parents of created
+// folders are fsynced when fsync_created. Returns the leaf folder's fd.
+int ensure_dir_path(int root_dirfd, const std::string& rel_path, bool fsync_created);
+
+void fsync_fd(int fd);
+void fsync_dir(int dirfd);
+
+struct MoveResult {
+    std::string final_name;
+    bool copied = false;  // crossed filesystems
+};
+
+// Tries collision_name(wanted, 0..9999) until one is free. The source is
+// untouched on any failure. expected_sha256 (may be empty) is verified on the
+// copy when crossing filesystems.
+MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_dirfd, const std::string& wanted_name,
+                           const std::string& expected_sha256, bool durable);
+
+}  // namespace pf

@@ -1,0 +1,55 @@
+// Ingesting one inbox file, crash-safely.
+//
+// The protocol (docs/architecture.md has the full argument):
+//   A. read     hash + metadata in one pass, file fsynced          (no transaction)
+//   B. plan     under a per-hash advisory lock decide ingested / duplicate /
+//               rejected, pick a free destination name, and COMMIT an
+//               ingest_journal row naming source and destination
+//   C. move     rename(RENAME_NOREPLACE) or copy+fsync+verify across
+//               filesystems; fsync destination and source folders
+//   D. finish   one transaction: media_assets row + inbox_events row, journal
+//               row deleted
+// A crash before B's commit leaves the file in the inbox; between B and D,
+// recovery finds the journal row and either finishes D (the file is at its
+// destination) or drops the row (the file is still in the inbox).
+#pragma once
+
+#include "pg/pg_headers.hpp"
+
+namespace pf::pg {
+
+struct IngestTarget {
+    int inbox_fd;
+    int storage_fd;
+    const char* inbox_dir;    // absolute, as configured
+    const char* storage_dir;  // absolute, as configured
+    int librarian;            // journal owner
+};
+
+enum class IngestResult { Ingested, Duplicate, Rejected, Unstable, Vanished, Failed };
+
+struct IngestOutcome {
+    IngestResult result;
+    bool disk_full;           // the move failed with ENOSPC/EDQUOT/EROFS: pause ingestion
+    char asset_id[40];        // the new asset, or the one it duplicates
+    char stored_path[2048];   // absolute path where the file now is ("" if it did not move)
+    char reason[1024];        // rejection reason or error text
+};
+
+const char* to_string(IngestResult r);
+
+// Never raises: every failure is contained and described in the outcome.
+// Must be called outside a transaction. With force_reject, the file is not
+// read but moved to Rejected/ with that reason (a file that kept failing).
+void ingest_one(const IngestTarget& target, const char* rel_path, IngestOutcome* out,
+                const char* force_reject = nullptr);
+
+// Finishes or rolls back journal rows left by a crash: those of `librarian`
+// and those whose owner is not running. Outside a transaction. Returns the
+// number of rows resolved.
+int recover_journal(const IngestTarget& target);
+
+// Session-level advisory lock that marks librarian `index` as alive.
+bool try_lock_librarian_slot(int index);
+
+}  // namespace pf::pg

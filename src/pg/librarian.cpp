@@ -1,0 +1,468 @@
+// The librarian: watches the inbox (inotify plus periodic scans), ingests each
+// settled file through the crash-safe protocol of ingest.cpp, serves
+// ingest_file() requests, and heartbeats as the `librarian` service.
+//
+// Several librarians split the inbox by a hash of each file's relative path;
+// the journal's unique source/destination keys and the per-hash lock make a
+// double ingest impossible even while the split changes.
+#include "pg/librarian.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/inbox_rules.hpp"
+#include "core/inbox_scan.hpp"
+#include "core/inbox_watch.hpp"
+#include "pg/boundary.hpp"
+#include "pg/core_setup.hpp"
+#include "pg/gucs.hpp"
+#include "pg/ingest.hpp"
+#include "pg/pg_headers.hpp"
+#include "pg/shared_state.hpp"
+#include "pg/worker.hpp"
+
+namespace pf::pg {
+namespace {
+
+constexpr int kMaxAttempts = 3;     // failures before a file is moved to Rejected/
+constexpr long kDiskFullRetryMs = 30000;
+
+// A file that keeps failing. Once even the move to Rejected/ failed (e.g. no
+// permission to rename it), it is left alone until it changes on disk.
+struct Failure {
+    int attempts = 0;
+    std::string last_error;
+    bool given_up = false;
+    int64_t mtime = 0, ctime = 0, size = 0;
+};
+
+// Long-lived C++ state lives on the heap, reached through plain pointers: a
+// longjmp never runs over it, and it is released explicitly.
+struct Heap {
+    pf::InboxWatcher* watcher = nullptr;
+    std::vector<pf::InboxEntry>* entries = nullptr;
+    std::unordered_map<std::string, Failure>* failures = nullptr;  // by relative path
+};
+Heap heap;
+
+struct State {
+    int inbox_fd = -1;
+    int storage_fd = -1;
+    char inbox_dir[MAXPGPATH] = "";
+    char storage_dir[MAXPGPATH] = "";
+    bool recovered = false;
+    bool inotify_failed = false;
+    bool dirty = true;
+    TimestampTz next_scan = 0;
+    TimestampTz next_heartbeat = 0;
+    TimestampTz next_settle = 0;    // earliest moment a settling file becomes ready
+    TimestampTz paused_until = 0;   // disk full / read-only storage
+    uint64 seen_wake = 0;
+    char status[16] = "OK";
+    char problem[512] = "";
+    long ingested = 0, duplicates = 0, rejected = 0, failed = 0;
+    int pending = 0, settling = 0, stuck = 0;
+};
+State st;
+
+uint32 path_hash(const std::string& s) {
+    uint32 h = 2166136261u;  // FNV-1a: stable across processes and restarts
+    for (unsigned char c : s) h = (h ^ c) * 16777619u;
+    return h;
+}
+
+void set_problem(const char* status, const char* fmt, ...) pg_attribute_printf(2, 3);
+void set_problem(const char* status, const char* fmt, ...) {
+    snprintf(st.status, sizeof st.status, "%s", status);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st.problem, sizeof st.problem, fmt, ap);
+    va_end(ap);
+}
+
+void close_dirs() {
+    if (st.inbox_fd >= 0) close(st.inbox_fd);
+    if (st.storage_fd >= 0) close(st.storage_fd);
+    st.inbox_fd = st.storage_fd = -1;
+    pf_core_call("stopping inotify", [] {
+        delete heap.watcher;
+        heap.watcher = nullptr;
+    });
+}
+
+bool open_dirs() {
+    if (st.inbox_fd >= 0 && st.storage_fd >= 0) return true;
+    close_dirs();
+    if (guc_inbox_dir[0] == '\0' || guc_storage_dir[0] == '\0') {
+        set_problem("WARNING", "Idle: photofactory.%s is not set", guc_inbox_dir[0] == '\0' ? "inbox_dir" : "storage_dir");
+        return false;
+    }
+    // The roots themselves are chosen by the superuser and may be links;
+    // nothing below them is ever followed.
+    st.inbox_fd = open(guc_inbox_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st.inbox_fd < 0) {
+        set_problem("ERROR", "Cannot open inbox %s: %s", guc_inbox_dir, strerror(errno));
+        return false;
+    }
+    if (mkdir(guc_storage_dir, 0750) != 0 && errno != EEXIST) {
+        set_problem("ERROR", "Cannot create storage %s: %s", guc_storage_dir, strerror(errno));
+        close_dirs();
+        return false;
+    }
+    st.storage_fd = open(guc_storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st.storage_fd < 0) {
+        set_problem("ERROR", "Cannot open storage %s: %s", guc_storage_dir, strerror(errno));
+        close_dirs();
+        return false;
+    }
+    snprintf(st.inbox_dir, sizeof st.inbox_dir, "%s", guc_inbox_dir);
+    snprintf(st.storage_dir, sizeof st.storage_dir, "%s", guc_storage_dir);
+    st.recovered = false;
+    st.dirty = true;
+    st.status[0] = '\0';
+    snprintf(st.status, sizeof st.status, "OK");
+    st.problem[0] = '\0';
+    return true;
+}
+
+void start_watcher() {
+    if (heap.watcher != nullptr || st.inotify_failed) return;
+    char err[512] = "";
+    struct Arg {
+        const char* dir;
+        char* err;
+    } a{st.inbox_dir, err};
+    auto fn = [](void* p) {
+        auto* a = static_cast<Arg*>(p);
+        pf_core_call("starting inotify", [a] { heap.watcher = new pf::InboxWatcher(a->dir); });
+    };
+    if (!run_guarded("starting inotify", fn, &a, err, sizeof err)) {
+        st.inotify_failed = true;
+        ereport(LOG, (errmsg("photofactory %s: inotify unavailable (%s); relying on scans every %d s",
+                             g_worker.label, err, guc_scan_interval_s)));
+        return;
+    }
+    if (heap.watcher->incomplete())
+        ereport(LOG, (errmsg("photofactory %s: inotify watch limit reached; folders beyond it are found by scans every %d s",
+                             g_worker.label, guc_scan_interval_s),
+                      errhint("Raise fs.inotify.max_user_watches.")));
+}
+
+IngestTarget target() {
+    return IngestTarget{st.inbox_fd, st.storage_fd, st.inbox_dir, st.storage_dir, g_worker.index};
+}
+
+void heartbeat_step(void* arg) {
+    const char* task = static_cast<const char*>(arg);
+    if (!extension_ready()) return;
+    send_heartbeat("librarian", st.status, task);
+}
+
+void heartbeat(const char* task, bool force) {
+    TimestampTz now = GetCurrentTimestamp();
+    if (!force && now < st.next_heartbeat) return;
+    char full[768];
+    if (guc_librarian_workers > 1)
+        snprintf(full, sizeof full, "[%d/%d] %s", g_worker.index + 1, guc_librarian_workers, task);
+    else
+        snprintf(full, sizeof full, "%s", task);
+    run_in_transaction("librarian heartbeat", heartbeat_step, full);
+    st.next_heartbeat = TimestampTzPlusMilliseconds(now, guc_heartbeat_interval_s * 1000L);
+}
+
+void idle_task(char* buf, size_t n) {
+    if (st.problem[0] != '\0') {
+        snprintf(buf, n, "%s", st.problem);
+        return;
+    }
+    char extra[128] = "";
+    if (st.stuck > 0)
+        snprintf(extra, sizeof extra, "; %d file(s) cannot be moved and stay in the inbox (see the server log)", st.stuck);
+    else if (st.settling > 0)
+        snprintf(extra, sizeof extra, "; %d file(s) settling", st.settling);
+    snprintf(buf, n, "Watching %s (%s): %ld ingested, %ld duplicates, %ld rejected%s", st.inbox_dir,
+             heap.watcher ? "inotify + scans" : "scans", st.ingested, st.duplicates, st.rejected, extra);
+}
+
+void record(const IngestOutcome& o, const char* rel) {
+    switch (o.result) {
+        case IngestResult::Ingested: st.ingested++; break;
+        case IngestResult::Duplicate: st.duplicates++; break;
+        case IngestResult::Rejected: st.rejected++; break;
+        case IngestResult::Failed:
+            st.failed++;
+            if (o.disk_full) {
+                set_problem("ERROR", "Paused: storage is full or read-only (%s); retrying every %ld s", o.reason,
+                            kDiskFullRetryMs / 1000);
+                st.paused_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kDiskFullRetryMs);
+            }
+            break;
+        default: break;
+    }
+    if (o.result != IngestResult::Failed)
+        pf_core_call("bookkeeping", [rel] { heap.failures->erase(std::string(rel)); });
+}
+
+void scan_step(void* arg) {
+    (void)arg;
+    int n = guc_librarian_workers > 0 ? guc_librarian_workers : 1;
+    int me = g_worker.index;
+    int fd = st.inbox_fd;
+    pf_core_call("scanning the inbox", [&] {
+        auto* entries = new std::vector<pf::InboxEntry>();
+        pf::ScanStats stats;
+        pf::scan_inbox(
+            fd,
+            [&](const pf::InboxEntry& e) {
+                if (e.verdict != pf::NameVerdict::Candidate) return;
+                if (static_cast<int>(path_hash(e.rel_path) % n) != me) return;
+                entries->push_back(e);
+            },
+            stats);
+        delete heap.entries;
+        heap.entries = entries;
+    });
+}
+
+// Ingests the settled files of this librarian's share of the inbox.
+void process_entries() {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const size_t total = heap.entries->size();
+    st.pending = static_cast<int>(total);
+    st.settling = 0;
+    st.stuck = 0;
+    st.next_settle = 0;
+    char task[768];
+    for (size_t i = 0; i < total; i++) {
+        if (worker_should_exit() || ConfigReloadPending) break;
+        if (GetCurrentTimestamp() < st.paused_until) break;
+        const pf::InboxEntry& e = (*heap.entries)[i];
+        if (e.type == pf::EntryType::Regular) {
+            double age = pf::seconds_since_change(e.st, now);
+            if (age < guc_settle_time_s) {
+                st.settling++;
+                TimestampTz ready = TimestampTzPlusMilliseconds(
+                    GetCurrentTimestamp(), static_cast<int64>((guc_settle_time_s - age) * 1000.0) + 10);
+                if (st.next_settle == 0 || ready < st.next_settle) st.next_settle = ready;
+                continue;
+            }
+        }
+        snprintf(task, sizeof task, "Processing %zu/%zu files in %s", i + 1, total, st.inbox_dir);
+        pgstat_report_activity(STATE_RUNNING, task);
+        heartbeat(task, false);
+
+        // A file that failed kMaxAttempts times goes to Rejected/ with its last
+        // error, instead of being retried (and logged) forever; one that cannot
+        // even be moved there waits, untouched, until it changes.
+        char give_up[700] = "";
+        bool skip = false;
+        pf_core_call("bookkeeping", [&] {
+            auto it = heap.failures->find(e.rel_path);
+            if (it == heap.failures->end()) return;
+            Failure& f = it->second;
+            if (f.mtime != e.st.st_mtime || f.ctime != e.st.st_ctime || f.size != e.st.st_size) {
+                heap.failures->erase(it);  // changed since: a fresh start
+                return;
+            }
+            if (f.given_up) skip = true;
+            else if (f.attempts >= kMaxAttempts)
+                snprintf(give_up, sizeof give_up, "failed %d times, last error: %s", f.attempts, f.last_error.c_str());
+        });
+        if (skip) {
+            st.stuck++;
+            continue;
+        }
+        IngestOutcome out;
+        ingest_one(target(), e.rel_path.c_str(), &out, give_up[0] ? give_up : nullptr);
+        if (out.result == IngestResult::Unstable) {
+            st.settling++;
+            st.dirty = true;  // look again once it has settled
+            continue;
+        }
+        if (out.result == IngestResult::Failed && !out.disk_full) {
+            int attempts = 0;
+            bool gave_up = give_up[0] != '\0';
+            const char* reason = out.reason;
+            pf_core_call("bookkeeping", [&] {
+                Failure& f = (*heap.failures)[e.rel_path];
+                attempts = ++f.attempts;
+                f.last_error = reason;
+                f.given_up = gave_up;
+                f.mtime = e.st.st_mtime;
+                f.ctime = e.st.st_ctime;
+                f.size = e.st.st_size;
+            });
+            if (gave_up) {
+                st.stuck++;
+                ereport(WARNING, (errmsg("photofactory %s: leaving \"%s\" in the inbox: it cannot be moved, not even to Rejected/: %s",
+                                         g_worker.label, e.rel_path.c_str(), out.reason),
+                                  errhint("Check that the server's user may rename files in that folder; the file is retried once it changes.")));
+            } else {
+                ereport(LOG, (errmsg("photofactory %s: could not ingest \"%s\" (attempt %d of %d): %s", g_worker.label,
+                                     e.rel_path.c_str(), attempts, kMaxAttempts, out.reason)));
+            }
+        }
+        record(out, e.rel_path.c_str());
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+void serve_requests() {
+    char path[MAXPGPATH];
+    int slot;
+    while ((slot = take_ingest_request(path, sizeof path)) >= 0) {
+        size_t plen = strlen(st.inbox_dir);
+        const char* rel = nullptr;
+        if (st.inbox_fd >= 0 && strncmp(path, st.inbox_dir, plen) == 0 && path[plen] == '/' && path[plen + 1] != '\0' &&
+            strstr(path, "/../") == nullptr && strstr(path, "/./") == nullptr)
+            rel = path + plen + 1;
+        if (rel == nullptr) {
+            complete_ingest_request(slot, "refused", "", "", "path is not inside photofactory.inbox_dir");
+            continue;
+        }
+        IngestOutcome out;
+        ingest_one(target(), rel, &out);
+        record(out, rel);
+        complete_ingest_request(slot, to_string(out.result), out.asset_id, out.stored_path, out.reason);
+    }
+}
+
+void unregister_at_exit(int, Datum arg) {
+    unregister_librarian(DatumGetInt32(arg));
+}
+
+long ms_until(TimestampTz when, TimestampTz now) {
+    if (when == 0) return LONG_MAX;
+    long ms = static_cast<long>((when - now) / 1000);
+    return ms < 0 ? 0 : ms;
+}
+
+}  // namespace
+
+void librarian_main() {
+    const int index = g_worker.index;
+    // A previous incarnation may still be finishing its file: wait for its slot.
+    while (!try_lock_librarian_slot(index)) {
+        if (worker_should_exit()) proc_exit(0);
+        pgstat_report_activity(STATE_IDLE, "waiting for the previous librarian in this slot to exit");
+        worker_sleep(1000);
+    }
+    register_librarian(index, MyLatch);
+    before_shmem_exit(unregister_at_exit, Int32GetDatum(index));
+    ensure_core_initialized();
+    pf_core_call("librarian start-up", [] { heap.failures = new std::unordered_map<std::string, Failure>(); });
+    st.seen_wake = g_shared ? pg_atomic_read_u64(&g_shared->wake_requests) : 0;
+
+    bool announced_wait = false;
+    while (!worker_should_exit()) {
+        if (worker_reload_if_pending() &&
+            (strcmp(st.inbox_dir, guc_inbox_dir) != 0 || strcmp(st.storage_dir, guc_storage_dir) != 0)) {
+            close_dirs();
+            st.inotify_failed = false;
+        }
+        TimestampTz now = GetCurrentTimestamp();
+
+        bool ready = false;
+        run_in_transaction("checking for the extension", [](void* p) { *static_cast<bool*>(p) = extension_ready(); },
+                           &ready);
+        if (!ready) {
+            if (!announced_wait)
+                ereport(LOG, (errmsg("photofactory %s: waiting for CREATE EXTENSION photofactory", g_worker.label)));
+            announced_wait = true;
+            pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION photofactory");
+            worker_sleep(5000);
+            continue;
+        }
+        announced_wait = false;
+
+        if (!open_dirs()) {
+            heartbeat(st.problem, false);
+            worker_sleep(5000);
+            continue;
+        }
+        if (!st.recovered) {
+            int n = recover_journal(target());
+            if (n > 0) ereport(LOG, (errmsg("photofactory %s: recovery resolved %d interrupted moves", g_worker.label, n)));
+            st.recovered = true;
+        }
+        start_watcher();
+        if (heap.watcher != nullptr) {
+            bool changed = false;
+            pf_core_call("reading inotify events", [&] { changed = heap.watcher->drain(); });
+            if (changed) st.dirty = true;
+        }
+        if (g_shared != nullptr) {
+            uint64 wake = pg_atomic_read_u64(&g_shared->wake_requests);
+            if (wake != st.seen_wake) {
+                st.seen_wake = wake;
+                st.dirty = true;
+            }
+        }
+        serve_requests();
+
+        if (now >= st.next_scan || (st.next_settle != 0 && now >= st.next_settle)) st.dirty = true;
+        if (st.paused_until != 0 && now >= st.paused_until) {
+            st.paused_until = 0;
+            st.problem[0] = '\0';
+            snprintf(st.status, sizeof st.status, "OK");
+            st.dirty = true;
+        }
+        if (!guc_ingest_enabled) {
+            set_problem("WARNING", "Paused: photofactory.ingest_enabled is off");
+        } else if (strncmp(st.problem, "Paused: photofactory.ingest_enabled", 35) == 0) {
+            st.problem[0] = '\0';
+            snprintf(st.status, sizeof st.status, "OK");
+        }
+
+        if (st.dirty && guc_ingest_enabled && st.paused_until == 0) {
+            st.dirty = false;
+            pgstat_report_activity(STATE_RUNNING, "scanning the inbox");
+            char err[512] = "";
+            if (run_guarded("scanning the inbox", scan_step, nullptr, err, sizeof err)) {
+                process_entries();
+            } else {
+                set_problem("ERROR", "Cannot scan %s: %s", st.inbox_dir, err);
+                close_dirs();
+            }
+            st.next_scan = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_scan_interval_s * 1000L);
+        }
+
+        if (st.problem[0] == '\0') snprintf(st.status, sizeof st.status, "%s", st.stuck > 0 ? "WARNING" : "OK");
+        char task[768];
+        idle_task(task, sizeof task);
+        pgstat_report_activity(STATE_IDLE, task);
+        heartbeat(task, false);
+
+        now = GetCurrentTimestamp();
+        long timeout = std::min({ms_until(st.next_scan, now), ms_until(st.next_heartbeat, now),
+                                 ms_until(st.next_settle, now), ms_until(st.paused_until, now)});
+        if (st.dirty) timeout = 0;
+        if (timeout == LONG_MAX) timeout = 5000;
+        int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
+        pgsocket sock = PGINVALID_SOCKET;
+        if (heap.watcher != nullptr) {
+            events |= WL_SOCKET_READABLE;
+            sock = heap.watcher->fd();
+        }
+        if (timeout > 0) {
+            int rc = WaitLatchOrSocket(MyLatch, events, sock, timeout, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            // inotify fires while a file is still being written: give the writer
+            // a moment so one scan sees many events' worth of changes.
+            if (rc & WL_SOCKET_READABLE) worker_sleep(200);
+        }
+        CHECK_FOR_INTERRUPTS();
+    }
+    close_dirs();
+    proc_exit(0);
+}
+
+}  // namespace pf::pg

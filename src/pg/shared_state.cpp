@@ -1,0 +1,142 @@
+#include "pg/shared_state.hpp"
+
+namespace pf::pg {
+
+SharedState* g_shared = nullptr;
+
+namespace {
+
+shmem_request_hook_type prev_shmem_request_hook = nullptr;
+shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+
+void request_shmem() {
+    if (prev_shmem_request_hook) prev_shmem_request_hook();
+    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)));
+}
+
+void startup_shmem() {
+    if (prev_shmem_startup_hook) prev_shmem_startup_hook();
+    bool found = false;
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    g_shared = static_cast<SharedState*>(ShmemInitStruct("photofactory", sizeof(SharedState), &found));
+    if (!found) {
+        memset(g_shared, 0, sizeof(SharedState));
+        SpinLockInit(&g_shared->mutex);
+        pg_atomic_init_u64(&g_shared->wake_requests, 0);
+    }
+    LWLockRelease(AddinShmemInitLock);
+}
+
+}  // namespace
+
+void install_shmem_hooks() {
+    prev_shmem_request_hook = shmem_request_hook;
+    shmem_request_hook = request_shmem;
+    prev_shmem_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = startup_shmem;
+}
+
+uint32 shared_generation() {
+    if (g_shared == nullptr) return 0;
+    SpinLockAcquire(&g_shared->mutex);
+    uint32 g = g_shared->generation;
+    SpinLockRelease(&g_shared->mutex);
+    return g;
+}
+
+uint32 bump_generation(pid_t supervisor_pid) {
+    SpinLockAcquire(&g_shared->mutex);
+    uint32 g = ++g_shared->generation;
+    g_shared->supervisor_pid = supervisor_pid;
+    SpinLockRelease(&g_shared->mutex);
+    return g;
+}
+
+void register_librarian(int index, Latch* latch) {
+    if (g_shared == nullptr || index < 0 || index >= kMaxLibrarians) return;
+    SpinLockAcquire(&g_shared->mutex);
+    g_shared->librarian_latch[index] = latch;
+    g_shared->librarian_pid[index] = MyProcPid;
+    SpinLockRelease(&g_shared->mutex);
+}
+
+void unregister_librarian(int index) {
+    if (g_shared == nullptr || index < 0 || index >= kMaxLibrarians) return;
+    SpinLockAcquire(&g_shared->mutex);
+    if (g_shared->librarian_pid[index] == MyProcPid) {
+        g_shared->librarian_latch[index] = nullptr;
+        g_shared->librarian_pid[index] = 0;
+    }
+    SpinLockRelease(&g_shared->mutex);
+}
+
+int wake_librarians() {
+    if (g_shared == nullptr) return 0;
+    pg_atomic_fetch_add_u64(&g_shared->wake_requests, 1);
+    Latch* latches[kMaxLibrarians];
+    int n = 0;
+    // SetLatch is not called under the spinlock: spinlocks guard only a few instructions.
+    SpinLockAcquire(&g_shared->mutex);
+    for (int i = 0; i < kMaxLibrarians; i++)
+        if (g_shared->librarian_latch[i] != nullptr) latches[n++] = g_shared->librarian_latch[i];
+    SpinLockRelease(&g_shared->mutex);
+    for (int i = 0; i < n; i++) SetLatch(latches[i]);
+    return n;
+}
+
+int queue_ingest_request(const char* path) {
+    if (g_shared == nullptr) return -1;
+    int slot = -1;
+    SpinLockAcquire(&g_shared->mutex);
+    for (int i = 0; i < kMaxRequests; i++) {
+        if (g_shared->requests[i].state == RequestState::Free) {
+            IngestRequest& r = g_shared->requests[i];
+            r.state = RequestState::Queued;
+            r.requester = MyProcPid;
+            r.requester_latch = MyLatch;
+            strlcpy(r.path, path, sizeof r.path);
+            r.result[0] = r.asset_id[0] = r.stored_path[0] = r.reason[0] = '\0';
+            slot = i;
+            break;
+        }
+    }
+    SpinLockRelease(&g_shared->mutex);
+    return slot;
+}
+
+int take_ingest_request(char* path_out, size_t len) {
+    if (g_shared == nullptr) return -1;
+    int slot = -1;
+    SpinLockAcquire(&g_shared->mutex);
+    for (int i = 0; i < kMaxRequests; i++) {
+        if (g_shared->requests[i].state == RequestState::Queued) {
+            g_shared->requests[i].state = RequestState::Taken;
+            strlcpy(path_out, g_shared->requests[i].path, len);
+            slot = i;
+            break;
+        }
+    }
+    SpinLockRelease(&g_shared->mutex);
+    return slot;
+}
+
+void complete_ingest_request(int slot, const char* result, const char* asset_id, const char* stored_path,
+                             const char* reason) {
+    Latch* wake = nullptr;
+    SpinLockAcquire(&g_shared->mutex);
+    IngestRequest& r = g_shared->requests[slot];
+    if (r.state == RequestState::Abandoned) {
+        r.state = RequestState::Free;  // the caller gave up (cancelled): nobody to tell
+    } else {
+        strlcpy(r.result, result, sizeof r.result);
+        strlcpy(r.asset_id, asset_id, sizeof r.asset_id);
+        strlcpy(r.stored_path, stored_path, sizeof r.stored_path);
+        strlcpy(r.reason, reason, sizeof r.reason);
+        r.state = RequestState::Done;
+        wake = r.requester_latch;
+    }
+    SpinLockRelease(&g_shared->mutex);
+    if (wake != nullptr) SetLatch(wake);
+}
+
+}  // namespace pf::pg

@@ -1,0 +1,143 @@
+#include "pg/worker.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+#include "pg/shared_state.hpp"
+
+namespace pf::pg {
+
+WorkerIdentity g_worker;
+
+namespace {
+
+volatile sig_atomic_t got_sigterm = false;
+
+// Not `die`: a librarian must finish the file in hand before it exits, so
+// SIGTERM only raises a flag and wakes the latch.
+void handle_sigterm(SIGNAL_ARGS) {
+    int save_errno = errno;
+    got_sigterm = true;
+    SetLatch(MyLatch);
+    errno = save_errno;
+}
+
+}  // namespace
+
+Datum encode_worker_arg(WorkerKind kind, int index) {
+    return Int32GetDatum(static_cast<int>(kind) * 1000 + index);
+}
+
+void worker_start(Datum main_arg, const char* service_label) {
+    int code = DatumGetInt32(main_arg);
+    g_worker.kind = static_cast<WorkerKind>(code / 1000);
+    g_worker.index = code % 1000;
+
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, handle_sigterm);
+    BackgroundWorkerUnblockSignals();
+
+    WorkerArgs args;
+    memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof args);
+    args.database[NAMEDATALEN - 1] = '\0';
+    g_worker.generation = args.generation;
+    snprintf(g_worker.label, sizeof g_worker.label, "%s", service_label);
+    snprintf(g_worker.database, sizeof g_worker.database, "%s", args.database);
+
+    BackgroundWorkerInitializeConnection(args.database, nullptr, 0);
+    pgstat_report_appname(MyBgworkerEntry->bgw_type);
+}
+
+bool worker_should_exit() {
+    if (got_sigterm) return true;
+    // WL_EXIT_ON_PM_DEATH only fires while waiting; between files a busy
+    // librarian must notice too, or a restarted server finds it still there.
+    if (!PostmasterIsAlive()) proc_exit(1);
+    return g_shared != nullptr && shared_generation() != g_worker.generation;
+}
+
+bool worker_reload_if_pending() {
+    if (!ConfigReloadPending) return false;
+    ConfigReloadPending = false;
+    ProcessConfigFile(PGC_SIGHUP);
+    return true;
+}
+
+void worker_sleep(long timeout_ms) {
+    if (got_sigterm) return;
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms,
+                    PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+}
+
+bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen) {
+    MemoryContext caller_cxt = CurrentMemoryContext;
+    volatile bool ok = true;
+
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    pgstat_report_activity(STATE_RUNNING, activity);
+    PG_TRY();
+    {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+        PushActiveSnapshot(GetTransactionSnapshot());
+        fn(arg);
+        SPI_finish();
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_cxt);
+        ErrorData* edata = CopyErrorData();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        ereport(LOG, (errmsg("photofactory %s: %s failed: %s", g_worker.label, activity,
+                             edata->message)));
+        if (errbuf != nullptr && errlen > 0) snprintf(errbuf, errlen, "%s", edata->message);
+        FreeErrorData(edata);
+        ok = false;
+    }
+    PG_END_TRY();
+    pgstat_report_stat(false);
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    return ok;
+}
+
+bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen) {
+    MemoryContext caller_cxt = CurrentMemoryContext;
+    volatile bool ok = true;
+    PG_TRY();
+    {
+        fn(arg);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_cxt);
+        ErrorData* edata = CopyErrorData();
+        FlushErrorState();
+        if (errbuf != nullptr && errlen > 0) snprintf(errbuf, errlen, "%s", edata->message);
+        ereport(LOG, (errmsg("photofactory %s: %s failed: %s", g_worker.label, activity, edata->message)));
+        FreeErrorData(edata);
+        ok = false;
+    }
+    PG_END_TRY();
+    return ok;
+}
+
+bool extension_ready() {
+    return OidIsValid(get_extension_oid("photofactory", true));
+}
+
+void send_heartbeat(const char* service, const char* status, const char* task) {
+    Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+    Datum values[3] = {CStringGetTextDatum(service), CStringGetTextDatum(status),
+                       task ? CStringGetTextDatum(task) : (Datum)0};
+    char nulls[3] = {' ', ' ', task ? ' ' : 'n'};
+    int rc = SPI_execute_with_args("SELECT photofactory.heartbeat($1, $2, $3)", 3, types, values,
+                                   nulls, false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory.heartbeat failed: %s", SPI_result_code_string(rc));
+}
+
+}  // namespace pf::pg

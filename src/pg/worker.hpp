@@ -1,0 +1,63 @@
+// Scaffolding shared by every photofactory background worker: signals,
+// connection, the supervisor's generation check, and running one unit of work
+// inside its own transaction so that one failure never takes the worker down.
+//
+// The functions here are C-style on purpose: PostgreSQL errors (longjmp) can
+// happen anywhere inside them, so no C++ object with a destructor may be live
+// in these frames. C++ work goes through pf_core_call (boundary.hpp).
+#pragma once
+
+#include "pg/pg_headers.hpp"
+
+namespace pf::pg {
+
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2 };
+
+// What a dynamic worker is told by the supervisor that started it.
+struct WorkerArgs {
+    char database[NAMEDATALEN];
+    uint32 generation;
+};
+
+struct WorkerIdentity {
+    WorkerKind kind;
+    int index;          // librarian number, 0-based
+    uint32 generation;  // supervisor generation that started this worker
+    char label[64];     // e.g. "librarian 1/2", shown in logs
+    char database[NAMEDATALEN];  // kept here: a catalog lookup would need a transaction
+};
+
+extern WorkerIdentity g_worker;
+
+Datum encode_worker_arg(WorkerKind kind, int index);
+
+// Installs signal handlers, connects to the database named in bgw_extra and
+// names the process in pg_stat_activity.
+void worker_start(Datum main_arg, const char* service_label);
+
+// True once SIGTERM arrived or a newer supervisor took over.
+bool worker_should_exit();
+
+// Applies a pending SIGHUP; returns true if configuration was reloaded.
+bool worker_reload_if_pending();
+
+// Sleeps on the latch for up to timeout_ms (woken early by SetLatch/SIGTERM).
+void worker_sleep(long timeout_ms);
+
+// Runs fn(arg) in a fresh transaction with SPI connected and a snapshot
+// pushed. On error the message is logged, the transaction rolled back and
+// false returned: the caller simply tries again later.
+bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char* errbuf = nullptr,
+                        size_t errlen = 0);
+
+// Same error containment without a transaction (for filesystem steps that
+// call core code through pf_core_call).
+bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen);
+
+// Inside a transaction: is `CREATE EXTENSION photofactory` done in this database?
+bool extension_ready();
+
+// Inside run_in_transaction: photofactory.heartbeat(service, status, task).
+void send_heartbeat(const char* service, const char* status, const char* task);
+
+}  // namespace pf::pg
