@@ -22,12 +22,20 @@ perl -e 'open F,"+<",$ARGV[0] or die; binmode F; read F,$b,2;
          print F "\xFF\xE1\x00\x40Exif\x00\x00II*\x00\xFF\xFF\xFF\x7F" . ("\xAB" x 48); close F' \
      "$in/Pixel/corrupt_exif.jpg"
 head -c 300 "$in/iPhone/IMG_0002.JPG" >"$in/Pixel/truncated.jpg"
+# One fixture per remaining date source, each alone in its file.
+convert -size 32x24 xc:tan "$in/Pixel/digitized.jpg"
+exiftool -q -overwrite_original '-ExifIFD:CreateDate=2022:02:02 02:02:02' "$in/Pixel/digitized.jpg"
+convert -size 32x24 xc:wheat "$in/Pixel/imagedate.jpg"
+exiftool -q -overwrite_original '-IFD0:ModifyDate=2021:01:01 01:01:01' "$in/Pixel/imagedate.jpg"
+convert -size 32x24 xc:linen "$in/Pixel/xmponly.jpg"
+exiftool -q -overwrite_original '-XMP-exif:DateTimeOriginal=2020:03:03 03:03:03+01:00' "$in/Pixel/xmponly.jpg"
 : >"$in/Pixel/empty.jpg"
 ln -s /etc/passwd "$in/Pixel/passwd.jpg"
 mkfifo "$in/Pixel/pipe.jpg"
 cp "$in/Pixel/PXL_20230101_101010123.jpg" "$in/Pixel/$(printf 'bad\xffname.jpg')"
 convert -size 41x31 xc:teal "$in/Pixel/$(printf 'bad\xffname.jpg')"
 find "$in" -type f -exec touch -h -d '-1 minute' {} +
+mtime_day=$(TZ=Europe/Paris date -d '-1 minute' +%Y/%F)   # where files dated by mtime go
 touch -d '2021-05-06 07:08:09' "$in/Pixel/screenshot.png"
 
 # Reference hashes before anything moves.
@@ -98,6 +106,10 @@ check_asset Pixel/VID_clip.mp4 Originals/2023/2023-08-01/VID_clip.mp4 "2023-08-0
 is "$(asset Pixel/VID_clip.mp4 media_kind)" "video" "VID_clip.mp4: media_kind video"
 check_asset deep/a/b/c/d/e/f/g/IMG_20200202_020202.jpg Originals/2020/2020-02-02/IMG_20200202_020202.jpg \
   "2020-02-02 02:02:02" filename null
+check_asset Pixel/digitized.jpg Originals/2022/2022-02-02/digitized.jpg "2022-02-02 02:02:02" exif_digitized null
+check_asset Pixel/imagedate.jpg Originals/2021/2021-01-01/imagedate.jpg "2021-01-01 01:01:01" exif_image null
+check_asset Pixel/xmponly.jpg Originals/2020/2020-03-03/xmponly.jpg "2020-03-03 03:03:03" xmp null
+is "$(asset Pixel/xmponly.jpg utc_offset_minutes)" "60" "xmponly.jpg: offset from the XMP date"
 is "$(asset Pixel/corrupt_exif.jpg has_errors)" "t" "corrupt EXIF: ingested with has_errors"
 ok "corrupt EXIF: error_message says what failed" test -n "$(asset Pixel/corrupt_exif.jpg error_message)"
 is "$(asset Pixel/bad%FFname.jpg "replace(final_path, '$storage/', '')" | sed 's#.*/##')" "bad%FFname.jpg" \
@@ -132,6 +144,33 @@ is "$(cd "$storage" && find Originals -type f | wc -l)" "$(sql "SELECT count(*) 
   "Originals holds exactly the ledger's files"
 missing=$(sql "SELECT final_path FROM photofactory.media_assets" | while read -r p; do [ -f "$p" ] || echo "$p"; done)
 is "$missing" "" "every final_path exists"
+
+# The exact tree on disk.
+today=$(sql "SELECT to_char(now(), 'YYYY-MM-DD')")
+expected_tree=$(sort <<TREE
+Duplicates/2023/2023-12-25/IMG_0001 copy.JPG
+Originals/$mtime_day/bad%FFname.jpg
+Originals/$mtime_day/corrupt_exif.jpg
+Originals/$mtime_day/truncated.jpg
+Originals/2019/2019-09-09/growing.jpg
+Originals/2020/2020-02-02/IMG_20200202_020202.jpg
+Originals/2020/2020-03-03/xmponly.jpg
+Originals/2021/2021-01-01/imagedate.jpg
+Originals/2021/2021-05-06/screenshot.png
+Originals/2022/2022-02-02/digitized.jpg
+Originals/2022/2022-03-15/IMG-20220315-WA0001.jpg
+Originals/2023/2023-01-01/PXL_20230101_101010123.jpg
+Originals/2023/2023-08-01/VID_clip.mp4
+Originals/2023/2023-12-25/IMG_0001.JPG
+Originals/2023/2023-12-25/IMG_0001~1.JPG
+Originals/2024/2024-07-04/IMG_0002.JPG
+Rejected/$today/empty.jpg
+Rejected/$today/notes.txt
+Rejected/$today/passwd.jpg
+Rejected/$today/pipe.jpg
+TREE
+)
+is "$(cd "$storage" && find Duplicates Originals Rejected ! -type d | LC_ALL=C sort)" "$(LC_ALL=C sort <<<"$expected_tree")" "the exact tree under storage"
 
 # The librarian reports itself.
 is "$(sql "SELECT status FROM photofactory.system_status WHERE service_name = 'librarian'")" "OK" "librarian heartbeat OK"

@@ -22,7 +22,11 @@ pf_summary() {
 # Runs SQL in the test database and prints unaligned, tuples-only output.
 sql() { pf_psql "$PF_TEST_RUN" -d "${PF_TEST_DB:-pftest}" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 
-# Waits until COMMAND succeeds, up to SECONDS.
+# True when the query's output equals VALUE (re-run on every wait_for retry).
+sql_is() { [ "$(sql "$1")" = "$2" ]; }
+
+# Waits until COMMAND succeeds, up to SECONDS. Pass a command, not a
+# "$(...)" result: a substitution would be evaluated only once.
 wait_for() {  # wait_for SECONDS COMMAND...
   local limit=$1; shift
   local t=0
