@@ -11,6 +11,12 @@ keep=0
 [ "${1:-}" = "--keep" ] && keep=1
 run=$PF_ROOT/.run/demo
 port=${PF_DEMO_PORT:-54329}
+# The server's user must reach the cluster and the inbox: a checkout under a
+# private home folder (e.g. /root) is not reachable, so run under /tmp then.
+if [ "$(id -u)" -eq 0 ] && ! runuser -u "$PF_CLUSTER_USER" -- test -x "$PF_ROOT" 2>/dev/null; then
+  run=/tmp/photofactory-demo
+  echo "note: $PF_ROOT is not reachable by the '$PF_CLUSTER_USER' user; the demo cluster runs in $run"
+fi
 
 bash scripts/install-deps.sh
 pf_log "building and installing photofactory"

@@ -11,7 +11,8 @@ PF_CLUSTER_USER=${PF_CLUSTER_USER:-postgres}
 
 pf_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$PF_CLUSTER_USER" -- "$@"
+    # From /: the caller's folder may be closed to that user (all paths are absolute).
+    (cd / && runuser -u "$PF_CLUSTER_USER" -- "$@")
   else
     "$@"
   fi

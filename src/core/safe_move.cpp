@@ -74,7 +74,8 @@ std::string copy_verified(int src_dirfd, const std::string& src_name, int dst_di
     struct stat st;
     if (fstat(in.fd, &st) != 0) throw IoError("fstat", errno);
     std::string tmp = ".pf-incoming-" + random_suffix();
-    Fd out(openat(dst_dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // Read-write: the copy is read back from the destination to verify it.
+    Fd out(openat(dst_dirfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (out.fd < 0) throw IoError("creating a temporary copy", errno);
     try {
         Sha256 src_hash;

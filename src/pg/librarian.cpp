@@ -159,10 +159,19 @@ IngestTarget target() {
     return IngestTarget{st.inbox_fd, st.storage_fd, st.inbox_dir, st.storage_dir, g_worker.index};
 }
 
+struct Beat {
+    const char* status;
+    const char* task;
+};
+
 void heartbeat_step(void* arg) {
-    const char* task = static_cast<const char*>(arg);
+    auto* b = static_cast<Beat*>(arg);
     if (!extension_ready()) return;
-    send_heartbeat("librarian", st.status, task);
+    send_heartbeat("librarian", b->status, b->task);
+}
+
+int severity(const char* status) {
+    return strcmp(status, "ERROR") == 0 ? 2 : strcmp(status, "WARNING") == 0 ? 1 : 0;
 }
 
 void heartbeat(const char* task, bool force) {
@@ -173,7 +182,11 @@ void heartbeat(const char* task, bool force) {
         snprintf(full, sizeof full, "[%d/%d] %s", g_worker.index + 1, guc_librarian_workers, task);
     else
         snprintf(full, sizeof full, "%s", task);
-    run_in_transaction("librarian heartbeat", heartbeat_step, full);
+    // Several librarians share one service row: it carries the worst status
+    // of them all, so one paused librarian is never hidden by a healthy one.
+    static const char* names[] = {"OK", "WARNING", "ERROR"};
+    Beat b{names[librarian_worst_severity(g_worker.index, severity(st.status))], full};
+    run_in_transaction("librarian heartbeat", heartbeat_step, &b);
     st.next_heartbeat = TimestampTzPlusMilliseconds(now, guc_heartbeat_interval_s * 1000L);
 }
 

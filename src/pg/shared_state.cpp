@@ -66,8 +66,21 @@ void unregister_librarian(int index) {
     if (g_shared->librarian_pid[index] == MyProcPid) {
         g_shared->librarian_latch[index] = nullptr;
         g_shared->librarian_pid[index] = 0;
+        g_shared->librarian_severity[index] = 0;
     }
     SpinLockRelease(&g_shared->mutex);
+}
+
+int librarian_worst_severity(int index, int mine) {
+    if (g_shared == nullptr || index < 0 || index >= kMaxLibrarians) return mine;
+    int worst = mine;
+    SpinLockAcquire(&g_shared->mutex);
+    g_shared->librarian_severity[index] = mine;
+    for (int i = 0; i < kMaxLibrarians; i++)
+        if (g_shared->librarian_latch[i] != nullptr && g_shared->librarian_severity[i] > worst)
+            worst = g_shared->librarian_severity[i];
+    SpinLockRelease(&g_shared->mutex);
+    return worst;
 }
 
 int wake_librarians() {

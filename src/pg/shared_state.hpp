@@ -30,6 +30,7 @@ struct SharedState {
     pid_t supervisor_pid;
     Latch* librarian_latch[kMaxLibrarians];  // NULL when that librarian is not running
     pid_t librarian_pid[kMaxLibrarians];
+    int librarian_severity[kMaxLibrarians];  // 0 OK, 1 WARNING, 2 ERROR: the service reports the worst
     pg_atomic_uint64 wake_requests;        // bumped by ingest_now(); librarians rescan when it moves
     IngestRequest requests[kMaxRequests];
 };
@@ -45,6 +46,9 @@ void register_librarian(int index, Latch* latch);
 void unregister_librarian(int index);
 // Sets every running librarian's latch; returns how many were woken.
 int wake_librarians();
+
+// Publishes this librarian's severity and returns the worst of all running ones.
+int librarian_worst_severity(int index, int mine);
 
 // Backend side of ingest_file: returns the slot used, or -1 when all are busy.
 int queue_ingest_request(const char* path);

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End to end: storage on another filesystem (a small tmpfs), so every move is
+# copy + fsync + verify + release; then that filesystem fills up mid-ingest:
+# ingestion pauses with a clear status, keeps no partial file, loses nothing,
+# and resumes by itself once space returns. Needs root (mount); skipped otherwise.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$root/scripts/lib/common.sh"
+source "$here/lib/assert.sh"
+: "${PF_TEST_RUN:?run from scripts/test.sh}"
+inbox=$PF_TEST_RUN/inbox
+small=$PF_TEST_RUN/smallfs
+
+if [ "$(id -u)" -ne 0 ] || ! { mkdir -p "$small" && mount -t tmpfs -o size=6m,mode=0755 tmpfs "$small"; }; then
+  echo "ok - skipped: mounting a tmpfs needs root"
+  pf_summary; exit $?
+fi
+chown postgres: "$small"
+cleanup() {
+  sql "ALTER SYSTEM RESET photofactory.storage_dir" >/dev/null 2>&1
+  sql "SELECT pg_reload_conf()" >/dev/null 2>&1; sleep 1
+  umount "$small" 2>/dev/null || umount -l "$small"
+}
+trap cleanup EXIT
+sql "ALTER SYSTEM SET photofactory.storage_dir = '$small'" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null; sleep 1.5
+
+stage=$(mktemp -d "$PF_TEST_RUN/stage30.XXXXXX")
+mkdir -p "$stage/xfs"
+for c in red green blue; do convert -size 40x30 "xc:$c" "$stage/xfs/IMG_20170707_0707${#c}0.jpg"; done
+touch -d '2017-07-07 07:07:07' "$stage/xfs"/*.jpg
+declare -A sha mtime
+for f in "$stage/xfs"/*.jpg; do sha[$(basename "$f")]=$(sha256sum "$f" | cut -d' ' -f1); mtime[$(basename "$f")]=$(stat -c %Y "$f"); done
+pf_own "$stage"; mv "$stage/xfs" "$inbox/xfs"
+ok "cross-filesystem files ingested" wait_for 30 sql_is "SELECT count(*) FROM photofactory.media_assets WHERE original_path LIKE '$inbox/xfs/%'" 3
+for n in "${!sha[@]}"; do
+  p=$(sql "SELECT final_path FROM photofactory.media_assets WHERE original_path = '$inbox/xfs/$n'")
+  is "$(sha256sum "$p" 2>/dev/null | cut -d' ' -f1)" "${sha[$n]}" "$n: copy on the other filesystem has the same content"
+  is "$(stat -c %Y "$p" 2>/dev/null)" "${mtime[$n]}" "$n: copy keeps the original mtime"
+done
+ok "sources released only after the verified copy" test -z "$(ls -A "$inbox/xfs" 2>/dev/null)"
+ok "no temporary copies left" test -z "$(find "$small" -name '.pf-incoming-*')"
+
+# Fill it: three 2.5 MB photos into ~6 MB minus what is there.
+mkdir -p "$stage/big"
+for i in 1 2 3; do
+  { printf '\xff\xd8\xff\xe0'; head -c 2600000 /dev/urandom; } >"$stage/big/IMG_2016060${i}_060606.jpg"
+done
+declare -A bigsha
+for f in "$stage/big"/*.jpg; do bigsha[$(basename "$f")]=$(sha256sum "$f" | cut -d' ' -f1); done
+touch -d '-1 minute' "$stage/big"/*.jpg
+pf_own "$stage"; mv "$stage/big" "$inbox/big"
+ok "librarian pauses with ERROR when storage is full" wait_for 30 sql_is \
+  "SELECT bool_or(status = 'ERROR' AND current_task LIKE '%Paused: storage is full%') FROM photofactory.system_status WHERE service_name = 'librarian'" t
+ok "no partial copy left on the full filesystem" test -z "$(find "$small" -name '.pf-incoming-*')"
+left_ok=1
+for f in "$inbox/big"/*.jpg; do
+  [ "$(sha256sum "$f" | cut -d' ' -f1)" = "${bigsha[$(basename "$f")]}" ] || left_ok=0
+done
+ok "files still in the inbox are intact" test $left_ok -eq 1
+is "$(sql "SELECT count(*) FROM photofactory.ingest_journal")" "0" "no journal entry left behind"
+
+# Space returns: ingestion resumes by itself (retry every 30 s).
+mount -o remount,size=64m "$small"
+ok "ingestion resumes once space returns" wait_for 60 sql_is \
+  "SELECT count(*) FROM photofactory.media_assets WHERE original_path LIKE '$inbox/big/%'" 3
+for n in "${!bigsha[@]}"; do
+  is "$(sql "SELECT file_hash FROM photofactory.media_assets WHERE original_path = '$inbox/big/$n'")" "${bigsha[$n]}" "$n: ingested complete"
+done
+ok "status back to OK" wait_for 10 sql_is \
+  "SELECT bool_and(status = 'OK') FROM photofactory.system_status WHERE service_name = 'librarian'" t
+rm -rf "$stage"
+pf_summary
