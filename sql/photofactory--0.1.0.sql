@@ -1136,3 +1136,271 @@ GRANT EXECUTE ON FUNCTION photofactory.ingest_file(text) TO photofactory_operato
 GRANT EXECUTE ON FUNCTION photofactory._inbox_report_json() TO photofactory_operator;
 GRANT EXECUTE ON FUNCTION photofactory.inbox_report() TO photofactory_operator;
 GRANT SELECT ON photofactory.ingest_journal TO photofactory_reader;
+
+-- === Integrity: verification of stored originals, reconciliation ===
+-- (docs/operations.md, "Verifying the library"). Nothing here deletes or moves a file.
+
+-- Result of the last re-hash of each asset's stored file.
+CREATE TABLE photofactory.asset_integrity (
+    asset_id    uuid        PRIMARY KEY,
+    checked_at  timestamptz NOT NULL DEFAULT now(),
+    status      text        NOT NULL CHECK (status IN ('ok', 'missing', 'hash_mismatch', 'unreadable')),
+    detail      text
+);
+CREATE INDEX idx_asset_integrity_checked_at ON photofactory.asset_integrity (checked_at);
+CREATE INDEX idx_asset_integrity_problems ON photofactory.asset_integrity (checked_at) WHERE status <> 'ok';
+COMMENT ON TABLE photofactory.asset_integrity IS
+    'Last verification of each stored original: ok, missing, hash_mismatch (bit rot) or unreadable.';
+
+-- Background verification runs, worked through by the factory-db worker in batches.
+CREATE TABLE photofactory.verification_runs (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    requested_at        timestamptz NOT NULL DEFAULT now(),
+    not_verified_since  timestamptz,
+    sample              double precision CHECK (sample > 0 AND sample <= 1),
+    started_at          timestamptz,
+    finished_at         timestamptz,
+    total               bigint,
+    checked             bigint NOT NULL DEFAULT 0,
+    problems            bigint NOT NULL DEFAULT 0,
+    status              text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'cancelled'))
+);
+
+CREATE FUNCTION photofactory._hash_stored_file(path text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pf_hash_stored_file'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION photofactory._list_originals()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pf_list_originals'
+LANGUAGE C VOLATILE;
+
+-- The assets a check covers: never checked, or checked before p_checked_before;
+-- optionally only those not verified since a time, and a deterministic sample.
+CREATE FUNCTION photofactory._verify_batch(p_limit integer, p_checked_before timestamptz,
+                                           p_not_verified_since timestamptz, p_sample double precision,
+                                           p_seed bigint)
+RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    a record;
+    r jsonb;
+    v_status text;
+    v_detail text;
+BEGIN
+    FOR a IN
+        SELECT m.id, m.final_path, m.file_hash
+          FROM photofactory.media_assets m
+          LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id
+         WHERE (i.checked_at IS NULL OR i.checked_at < p_checked_before)
+           AND (p_not_verified_since IS NULL OR i.checked_at IS NULL OR i.checked_at < p_not_verified_since)
+           AND (p_sample IS NULL OR (abs(hashtextextended(m.id::text, p_seed)) % 1000000) < p_sample * 1000000)
+         ORDER BY i.checked_at NULLS FIRST, m.id
+         LIMIT p_limit
+    LOOP
+        r := photofactory._hash_stored_file(a.final_path);
+        IF r ? 'sha256' THEN
+            v_status := CASE WHEN r->>'sha256' = a.file_hash THEN 'ok' ELSE 'hash_mismatch' END;
+            v_detail := CASE WHEN v_status = 'ok' THEN NULL
+                             ELSE format('stored file hashes to %s, ledger says %s', r->>'sha256', a.file_hash) END;
+        ELSE
+            v_status := r->>'error';
+            v_detail := r->>'detail';
+        END IF;
+        INSERT INTO photofactory.asset_integrity AS t (asset_id, checked_at, status, detail)
+        VALUES (a.id, clock_timestamp(), v_status, v_detail)
+        ON CONFLICT ON CONSTRAINT asset_integrity_pkey
+        DO UPDATE SET checked_at = excluded.checked_at, status = excluded.status, detail = excluded.detail;
+        IF v_status <> 'ok' THEN
+            asset_id := a.id; final_path := a.final_path; status := v_status; detail := v_detail;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION photofactory.verify_assets(p_limit integer DEFAULT 1000,
+                                           p_not_verified_since timestamptz DEFAULT NULL,
+                                           p_sample double precision DEFAULT NULL)
+RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION 'p_limit must be a positive integer' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_sample IS NOT NULL AND (p_sample <= 0 OR p_sample > 1) THEN
+        RAISE EXCEPTION 'p_sample must be in (0, 1]' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY SELECT * FROM photofactory._verify_batch(p_limit, now(), p_not_verified_since, p_sample,
+                                                         (random() * 1e9)::bigint);
+END;
+$$;
+COMMENT ON FUNCTION photofactory.verify_assets(integer, timestamptz, double precision) IS
+    'Re-hashes up to p_limit stored originals now (least recently checked first) and returns the problems found.';
+
+CREATE FUNCTION photofactory.start_verification(p_not_verified_since timestamptz DEFAULT NULL,
+                                                p_sample double precision DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE v_id bigint;
+BEGIN
+    IF p_sample IS NOT NULL AND (p_sample <= 0 OR p_sample > 1) THEN
+        RAISE EXCEPTION 'p_sample must be in (0, 1]' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO photofactory.verification_runs (not_verified_since, sample)
+    VALUES (p_not_verified_since, p_sample) RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$$;
+COMMENT ON FUNCTION photofactory.start_verification(timestamptz, double precision) IS
+    'Queues a background verification of the stored originals (worked through by factory-db); returns its id.';
+
+CREATE FUNCTION photofactory.cancel_verification(p_id bigint)
+RETURNS boolean
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+    UPDATE photofactory.verification_runs SET status = 'cancelled', finished_at = now()
+     WHERE id = p_id AND status IN ('pending', 'running')
+    RETURNING true
+$$;
+
+-- One batch of the oldest active run; returns a progress line, or NULL when idle.
+CREATE FUNCTION photofactory._verification_step(p_batch integer)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    run photofactory.verification_runs;
+    n_checked bigint;
+    n_problems bigint;
+BEGIN
+    SELECT * INTO run FROM photofactory.verification_runs
+     WHERE status IN ('pending', 'running') ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF run.status = 'pending' THEN
+        UPDATE photofactory.verification_runs
+           SET status = 'running', started_at = now(),
+               total = (SELECT count(*) FROM photofactory.media_assets)
+         WHERE id = run.id RETURNING * INTO run;
+    END IF;
+    WITH checked AS (
+        SELECT b.status FROM photofactory._verify_batch(p_batch, run.started_at, run.not_verified_since,
+                                                        run.sample, run.id) AS b
+    )
+    SELECT count(*) INTO n_problems FROM checked;
+    -- Everything in scope is checked once nothing is left before started_at.
+    SELECT count(*) INTO n_checked FROM photofactory.asset_integrity WHERE checked_at >= run.started_at;
+    UPDATE photofactory.verification_runs
+       SET checked = n_checked, problems = problems + n_problems
+     WHERE id = run.id RETURNING * INTO run;
+    IF NOT EXISTS (
+        SELECT 1 FROM photofactory.media_assets m
+          LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id
+         WHERE (i.checked_at IS NULL OR i.checked_at < run.started_at)
+           AND (run.not_verified_since IS NULL OR i.checked_at IS NULL OR i.checked_at < run.not_verified_since)
+           AND (run.sample IS NULL OR (abs(hashtextextended(m.id::text, run.id)) % 1000000) < run.sample * 1000000))
+    THEN
+        UPDATE photofactory.verification_runs SET status = 'done', finished_at = now() WHERE id = run.id;
+        RETURN format('Verification %s done: %s checked, %s problems', run.id, run.checked, run.problems);
+    END IF;
+    RETURN format('Verifying originals (run %s): %s/%s checked, %s problems', run.id, run.checked, run.total,
+                  run.problems);
+END;
+$$;
+
+CREATE FUNCTION photofactory.reconcile()
+RETURNS TABLE (problem text, path text, asset_id uuid)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+    WITH on_disk AS (
+        SELECT f AS path FROM jsonb_array_elements_text(photofactory._list_originals()) AS f
+    ),
+    originals AS (
+        SELECT m.id, m.final_path FROM photofactory.media_assets m
+         WHERE m.final_path LIKE current_setting('photofactory.storage_dir') || '/Originals/%'
+    )
+    SELECT 'missing_file', o.final_path, o.id FROM originals o
+     WHERE NOT EXISTS (SELECT 1 FROM on_disk d WHERE d.path = o.final_path)
+    UNION ALL
+    SELECT 'orphan_file', d.path, NULL::uuid FROM on_disk d
+     WHERE NOT EXISTS (SELECT 1 FROM photofactory.media_assets m WHERE m.final_path = d.path)
+    ORDER BY 1, 2
+$$;
+COMMENT ON FUNCTION photofactory.reconcile() IS
+    'Ledger rows whose file is missing, and files under Originals/ with no row. Changes nothing.';
+
+CREATE FUNCTION photofactory.adopt_orphan(p_path text)
+RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    f jsonb;
+    v_dup uuid;
+    v_id uuid;
+    v_root text := current_setting('photofactory.storage_dir') || '/Originals/';
+BEGIN
+    IF p_path IS NULL THEN
+        RAISE EXCEPTION 'p_path must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF left(p_path, length(v_root)) <> v_root OR p_path LIKE '%/../%' THEN
+        RAISE EXCEPTION 'only files under % can be adopted: "%"', v_root, p_path
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM photofactory.media_assets WHERE final_path = p_path) THEN
+        RAISE EXCEPTION '"%" already has a ledger row', p_path USING ERRCODE = 'unique_violation';
+    END IF;
+    f := photofactory.inspect_file(p_path);
+    SELECT id INTO v_dup FROM photofactory.media_assets WHERE file_hash = f->>'sha256';
+    IF FOUND THEN
+        RAISE EXCEPTION '"%" has the same content as asset %: not adopted', p_path, v_dup
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'It is a duplicate; move it to Duplicates/ by hand if you want it out of Originals/.';
+    END IF;
+    INSERT INTO photofactory.media_assets
+        (file_hash, original_name, original_path, final_path, size_bytes, captured_at, location,
+         error_message, utc_offset_minutes, date_source, media_kind, media_format)
+    VALUES
+        (f->>'sha256', left(regexp_replace(p_path, '^.*/', ''), 512), p_path, p_path,
+         (f->>'size_bytes')::bigint, (f->>'captured_at')::timestamp, NULLIF(f->'location', 'null'::jsonb),
+         CASE WHEN jsonb_array_length(f->'metadata_errors') > 0
+              THEN 'metadata: ' || (SELECT string_agg(e, '; ') FROM jsonb_array_elements_text(f->'metadata_errors') e) END,
+         (f->>'utc_offset_minutes')::smallint, f->>'date_source', f->>'media_kind', f->>'media_format')
+    RETURNING id INTO v_id;
+    INSERT INTO photofactory.inbox_events (outcome, original_name, original_path, stored_path, file_hash,
+                                           size_bytes, asset_id, reason)
+    VALUES ('ingested', regexp_replace(p_path, '^.*/', ''), p_path, p_path, f->>'sha256',
+            (f->>'size_bytes')::bigint, v_id, 'adopted: found in Originals/ without a ledger row');
+    RETURN v_id;
+END;
+$$;
+COMMENT ON FUNCTION photofactory.adopt_orphan(text) IS
+    'Records a file found under Originals/ without a ledger row (hash + metadata), in place.';
+
+REVOKE ALL ON FUNCTION photofactory._hash_stored_file(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._list_originals() FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._verification_step(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.verify_assets(integer, timestamptz, double precision) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.start_verification(timestamptz, double precision) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.cancel_verification(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.reconcile() FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.adopt_orphan(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION photofactory.verify_assets(integer, timestamptz, double precision) TO photofactory_operator;
+GRANT EXECUTE ON FUNCTION photofactory.start_verification(timestamptz, double precision) TO photofactory_operator;
+GRANT EXECUTE ON FUNCTION photofactory.cancel_verification(bigint) TO photofactory_operator;
+GRANT EXECUTE ON FUNCTION photofactory.reconcile() TO photofactory_operator;
+GRANT EXECUTE ON FUNCTION photofactory.adopt_orphan(text) TO photofactory_operator;
+GRANT SELECT ON photofactory.asset_integrity, photofactory.verification_runs TO photofactory_reader;

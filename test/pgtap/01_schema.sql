@@ -1,7 +1,7 @@
 -- Schema of photofactory: tables, columns (type, NOT NULL, default), keys,
 -- indexes, checks, triggers, the view and the functions' signatures.
 BEGIN;
-SELECT plan(172);
+SELECT plan(177);
 
 SELECT has_schema('photofactory');
 SELECT has_table('photofactory', t, format('table photofactory.%s exists', t))
@@ -146,9 +146,17 @@ SELECT function_returns('photofactory', f, a, r, format('%s(%s) returns %s', f, 
                ('inspect_file', ARRAY['text'], 'jsonb')) AS v(f, a, r);
 SELECT is_definer('photofactory', 'schedule_retention', ARRAY['text'], 'schedule_retention is SECURITY DEFINER');
 SELECT is_definer('photofactory', 'unschedule_retention', ARRAY[]::text[], 'unschedule_retention is SECURITY DEFINER');
+-- Verification and reconciliation read the library through internal C
+-- functions granted to nobody, and record results operators may not write.
+SELECT is_definer('photofactory', 'verify_assets', ARRAY['integer', 'timestamp with time zone', 'double precision'], 'verify_assets is SECURITY DEFINER');
+SELECT is_definer('photofactory', 'start_verification', ARRAY['timestamp with time zone', 'double precision'], 'start_verification is SECURITY DEFINER');
+SELECT is_definer('photofactory', 'cancel_verification', ARRAY['bigint'], 'cancel_verification is SECURITY DEFINER');
+SELECT is_definer('photofactory', 'reconcile', ARRAY[]::text[], 'reconcile is SECURITY DEFINER');
+SELECT is_definer('photofactory', 'adopt_orphan', ARRAY['text'], 'adopt_orphan is SECURITY DEFINER');
 SELECT is(count(*), 0::bigint, 'no other function is SECURITY DEFINER')
   FROM pg_proc WHERE pronamespace = 'photofactory'::regnamespace AND prosecdef
-   AND proname NOT IN ('schedule_retention', 'unschedule_retention');
+   AND proname NOT IN ('schedule_retention', 'unschedule_retention', 'verify_assets', 'start_verification',
+                       'cancel_verification', 'reconcile', 'adopt_orphan');
 SELECT is(count(*), 0::bigint, 'no SQL-level function is STRICT (NULL input raises instead)')
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'photofactory'::regnamespace AND p.proisstrict AND l.lanname IN ('sql', 'plpgsql');
