@@ -62,4 +62,17 @@ convert -size 30x20 xc:olive "$inbox2/cam/IMG_20180808_080808.jpg"; chown postgr
 ok "file in the new inbox ingested after reload" wait_for 20 sql_is "SELECT count(*) FROM photofactory.media_assets WHERE original_path = '$inbox2/cam/IMG_20180808_080808.jpg'" 1
 sql "ALTER SYSTEM RESET photofactory.inbox_dir" >/dev/null; sql "ALTER SYSTEM RESET photofactory.ingest_enabled" >/dev/null; reload
 
+# SIGTERM (pg_terminate_backend): a worker exits cleanly and the supervisor
+# starts a new one; the service keeps heartbeating.
+for kind in librarian factory-db; do
+  old=$(sql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'photofactory $kind' ORDER BY pid LIMIT 1")
+  sql "SELECT pg_terminate_backend($old)" >/dev/null
+  ok "$kind: SIGTERM'd worker replaced by the supervisor" wait_for 20 sql_is \
+    "SELECT count(*) FILTER (WHERE pid <> $old) >= 1 AND count(*) FILTER (WHERE pid = $old) = 0
+       FROM pg_stat_activity WHERE backend_type = 'photofactory $kind'" t
+done
+is "$(sql "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'photofactory librarian'")" "$(sql "SHOW photofactory.librarian_workers")" \
+  "all librarians back"
+ok "no worker crashed (exit by signal) during the tests" test -z "$(grep -a 'photofactory.*terminated by signal' "$PF_TEST_RUN/log/server.log")"
+
 pf_summary
