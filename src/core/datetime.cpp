@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/digits.hpp"
+
 namespace pf {
 namespace {
 
@@ -35,16 +37,7 @@ void civil_from_days(int64_t z, int& y, int& m, int& d) {
     y = static_cast<int>(yy + (m <= 2));
 }
 
-bool digits(std::string_view s, size_t pos, size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    out = v;
-    return true;
-}
+constexpr auto digits = parse_fixed_digits;
 
 bool valid_fields(const LocalDateTime& t) {
     return t.month >= 1 && t.month <= 12 && t.day >= 1 && t.day <= days_in_month(t.year, t.month) && t.hour >= 0 &&

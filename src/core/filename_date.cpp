@@ -2,19 +2,12 @@
 
 #include <ctime>
 
+#include "core/digits.hpp"
+
 namespace pf {
 namespace {
 
-bool num(std::string_view s, size_t pos, size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    out = v;
-    return true;
-}
+constexpr auto num = parse_fixed_digits;
 
 bool is_digit(std::string_view s, size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; }
 bool is_sep(char c) { return c == '-' || c == '_' || c == '.' || c == ' '; }

@@ -68,4 +68,17 @@ SanitizedName sanitize_filename(std::string_view raw) {
     return r;
 }
 
+std::string sanitize_rel_path(std::string_view rel) {
+    std::string out;
+    size_t start = 0;
+    for (;;) {
+        size_t slash = rel.find('/', start);
+        if (start > 0) out.push_back('/');
+        out += sanitize_filename(rel.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                                    : slash - start)).name;
+        if (slash == std::string_view::npos) return out;
+        start = slash + 1;
+    }
+}
+
 }  // namespace pf

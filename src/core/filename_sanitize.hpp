@@ -20,4 +20,8 @@ struct SanitizedName {
 // cut at a character boundary, the extension kept). Valid names are untouched.
 SanitizedName sanitize_filename(std::string_view raw);
 
+// A '/'-separated relative path, each component sanitised: how inbox paths
+// are shown in the ledger and reports.
+std::string sanitize_rel_path(std::string_view raw_rel);
+
 }  // namespace pf

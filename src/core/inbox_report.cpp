@@ -24,18 +24,6 @@ struct Row {
     std::string detail;
 };
 
-std::string display(const std::string& rel) {
-    std::string out;
-    size_t start = 0;
-    for (;;) {
-        size_t slash = rel.find('/', start);
-        if (!out.empty()) out.push_back('/');
-        out += sanitize_filename(rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start)).name;
-        if (slash == std::string::npos) return out;
-        start = slash + 1;
-    }
-}
-
 // Reads only the first bytes, never through a link, never blocking on a FIFO.
 bool looks_like_media(int root_fd, const std::string& rel) {
     std::string leaf;
@@ -61,7 +49,7 @@ std::string inbox_report_json(int root_fd, int settle_seconds) {
     scan_inbox(
         root_fd,
         [&](const InboxEntry& e) {
-            Row r{display(e.rel_path), static_cast<int64_t>(e.st.st_size), static_cast<int64_t>(e.st.st_mtime), "", ""};
+            Row r{sanitize_rel_path(e.rel_path), static_cast<int64_t>(e.st.st_size), static_cast<int64_t>(e.st.st_mtime), "", ""};
             if (e.verdict == NameVerdict::Temporary) {
                 r.state = "temporary";
                 r.detail = "a sync or download still in progress; left alone";

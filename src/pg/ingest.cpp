@@ -49,19 +49,6 @@ struct FileWork {
     int move_errno;
 };
 
-std::string display_path(const std::string& rel) {
-    std::string out;
-    size_t start = 0;
-    for (;;) {
-        size_t slash = rel.find('/', start);
-        std::string comp = rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        if (!out.empty()) out.push_back('/');
-        out += pf::sanitize_filename(comp).name;
-        if (slash == std::string::npos) return out;
-        start = slash + 1;
-    }
-}
-
 void read_step(void* arg) {
     auto* w = static_cast<FileWork*>(arg);
     const pg_tz* zone = capture_zone();
@@ -84,7 +71,7 @@ void read_step(void* arg) {
 
         pf::JsonObject j;
         j.add("original_name", safe);
-        j.add("original_path", std::string(w->target->inbox_dir) + "/" + display_path(rel));
+        j.add("original_path", std::string(w->target->inbox_dir) + "/" + pf::sanitize_rel_path(rel));
         switch (r.outcome) {
             case pf::InboxRead::Outcome::Read: {
                 const pf::AssetFacts& f = r.facts;

@@ -2,14 +2,7 @@
 # End to end: real files dropped into the inbox of a live cluster. Asserts
 # every ledger row (hash equals sha256sum, path, date, date source, location,
 # flags), every audit event and the exact tree on disk.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/lib/common.sh"
-source "$here/lib/assert.sh"
-: "${PF_TEST_RUN:?run from scripts/test.sh}"
-inbox=$PF_TEST_RUN/inbox
-storage=$PF_TEST_RUN/storage
+source "$(dirname "$0")/lib/assert.sh"
 
 stage=$(mktemp -d "$PF_TEST_RUN/stage.XXXXXX")
 bash "$root/scripts/lib/sample-inbox.sh" "$stage/in"

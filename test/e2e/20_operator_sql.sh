@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # End to end: the operator's SQL — inbox_report() while ingestion is paused,
 # ingest_file() for one file, ingest_now(), and a SIGHUP move of the inbox.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/lib/common.sh"
-source "$here/lib/assert.sh"
-: "${PF_TEST_RUN:?run from scripts/test.sh}"
-inbox=$PF_TEST_RUN/inbox
-storage=$PF_TEST_RUN/storage
+source "$(dirname "$0")/lib/assert.sh"
 
 reload() { sql "SELECT pg_reload_conf()" >/dev/null; sleep 1.5; }
 set_conf() { sql "ALTER SYSTEM SET $1 = '$2'" >/dev/null; }

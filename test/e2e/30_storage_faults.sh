@@ -3,13 +3,7 @@
 # copy + fsync + verify + release; then that filesystem fills up mid-ingest:
 # ingestion pauses with a clear status, keeps no partial file, loses nothing,
 # and resumes by itself once space returns. Needs root (mount); skipped otherwise.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/lib/common.sh"
-source "$here/lib/assert.sh"
-: "${PF_TEST_RUN:?run from scripts/test.sh}"
-inbox=$PF_TEST_RUN/inbox
+source "$(dirname "$0")/lib/assert.sh"
 small=$PF_TEST_RUN/smallfs
 
 if [ "$(id -u)" -ne 0 ] || ! { mkdir -p "$small" && mount -t tmpfs -o size=6m,mode=0755 tmpfs "$small"; }; then

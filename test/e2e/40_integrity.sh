@@ -2,13 +2,7 @@
 # End to end: verifying the library (bit rot, missing files), in the calling
 # session and in the background, and reconciling disk and ledger (orphans
 # found and adopted). Runs after the ingest tests, on the files they stored.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/lib/common.sh"
-source "$here/lib/assert.sh"
-: "${PF_TEST_RUN:?run from scripts/test.sh}"
-storage=$PF_TEST_RUN/storage
+source "$(dirname "$0")/lib/assert.sh"
 
 # Assets stored on the tmpfs of 30_storage_faults are really gone (it was
 # unmounted): verify rightly reports them missing. Assertions below look at

@@ -1,5 +1,14 @@
-# Tiny assertion helpers for the end-to-end tests; each test file ends with
+# Sourced by every end-to-end test: the shared scripts, the live cluster
+# started by scripts/test.sh, and tiny assertion helpers. Each test ends with
 # pf_summary, which prints "N passed, M failed" and sets the exit code.
+set -uo pipefail
+PF_E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$PF_E2E_LIB/../../../scripts/lib/common.sh"
+: "${PF_TEST_RUN:?run the end-to-end tests through scripts/test.sh}"
+root=$PF_ROOT
+inbox=$PF_TEST_RUN/inbox
+storage=$PF_TEST_RUN/storage
+
 pf_pass=0
 pf_fail=0
 
