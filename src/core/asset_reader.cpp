@@ -49,7 +49,9 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
     for (;;) {
         uint8_t* dst = head_len < head_cap ? head.get() + head_len : chunk.get();
         size_t want = head_len < head_cap ? std::min(head_cap - head_len, opts.chunk_bytes) : opts.chunk_bytes;
-        ssize_t n = read(fd, dst, want);
+        // pread from our own offset: the result never depends on where the
+        // descriptor happened to be positioned.
+        ssize_t n = pread(fd, dst, want, static_cast<off_t>(total));
         if (n < 0) {
             if (errno == EINTR) continue;
             throw IoError("reading " + std::string(file_name), errno);

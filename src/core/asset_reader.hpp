@@ -39,6 +39,7 @@ struct ReadOptions {
     void* utc_offset_ctx = nullptr;
 };
 
+// Reads from offset 0 whatever the descriptor's position.
 // Throws RejectError (Empty, NotRegularFile, NotMedia, Unstable) and IoError.
 // Memory stays bounded by head_bytes + chunk_bytes whatever the file size.
 AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opts = {});
