@@ -1042,42 +1042,72 @@ CREATE INDEX idx_ingest_journal_file_hash ON photofactory.ingest_journal (file_h
 COMMENT ON TABLE photofactory.ingest_journal IS
     'Moves in flight between the inbox and storage; recovery resolves leftovers after a crash. Normally empty.';
 
--- Records a finished move: the asset row (for new content) and the audit
--- event, and retires the journal row, all in the caller's transaction.
+-- Records finished moves, set-based (one call per librarian batch): the asset
+-- rows (for new content) and the audit events, and retires the journal rows,
+-- all in the caller's transaction. p_final_rels[i] is where p_ids[i]'s file
+-- now is, relative to its storage root.
+CREATE FUNCTION photofactory._journal_finish_many(p_ids bigint[], p_final_rels text[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF cardinality(p_ids) IS DISTINCT FROM cardinality(p_final_rels) THEN
+        RAISE EXCEPTION 'journal ids and final paths differ in number';
+    END IF;
+    -- Row locks first: a concurrent recovery of the same rows waits, then
+    -- finds them gone.
+    PERFORM 1 FROM photofactory.ingest_journal WHERE id = ANY (p_ids) ORDER BY id FOR UPDATE;
+
+    INSERT INTO photofactory.media_assets
+        (id, file_hash, original_name, original_path, final_path, size_bytes, captured_at,
+         location, has_errors, error_message, utc_offset_minutes, date_source, media_kind, media_format)
+    SELECT j.asset_id, j.file_hash, left(j.details->>'original_name', 512), j.details->>'original_path',
+           j.storage_root || '/' || u.rel,
+           (j.details->>'size_bytes')::bigint, (j.details->>'captured_at')::timestamp,
+           NULLIF(j.details->'location', 'null'::jsonb), j.details ? 'error_message', j.details->>'error_message',
+           (j.details->>'utc_offset_minutes')::smallint, j.details->>'date_source',
+           j.details->>'media_kind', j.details->>'media_format'
+      FROM unnest(p_ids, p_final_rels) AS u(id, rel)
+      JOIN photofactory.ingest_journal j ON j.id = u.id
+     WHERE j.outcome = 'ingested'
+     ORDER BY j.id;
+
+    INSERT INTO photofactory.inbox_events
+        (outcome, original_name, original_path, stored_path, file_hash, size_bytes, asset_id, reason)
+    SELECT j.outcome, j.details->>'original_name', j.details->>'original_path', j.storage_root || '/' || u.rel,
+           j.file_hash, (j.details->>'size_bytes')::bigint, j.asset_id,
+           CASE WHEN j.outcome = 'duplicate' THEN 'same content as asset ' || j.asset_id ELSE j.details->>'reason' END
+      FROM unnest(p_ids, p_final_rels) AS u(id, rel)
+      JOIN photofactory.ingest_journal j ON j.id = u.id
+     ORDER BY j.id;
+
+    DELETE FROM photofactory.ingest_journal WHERE id = ANY (p_ids);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n <> cardinality(p_ids) THEN
+        RAISE EXCEPTION 'ingest journal entries missing: found % of %', n, cardinality(p_ids);
+    END IF;
+    RETURN n;
+END;
+$$;
+
+-- One finished move (recovery, tests): the asset id it recorded or referred to.
 CREATE FUNCTION photofactory._journal_finish(p_id bigint, p_final_rel text)
 RETURNS uuid
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
-    j photofactory.ingest_journal;
-    d jsonb;
-    v_path text;
+    v_asset uuid;
 BEGIN
-    SELECT * INTO j FROM photofactory.ingest_journal WHERE id = p_id FOR UPDATE;
+    SELECT asset_id INTO v_asset FROM photofactory.ingest_journal WHERE id = p_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'ingest journal entry % does not exist', p_id;
     END IF;
-    d := j.details;
-    v_path := j.storage_root || '/' || p_final_rel;
-    IF j.outcome = 'ingested' THEN
-        INSERT INTO photofactory.media_assets
-            (id, file_hash, original_name, original_path, final_path, size_bytes, captured_at,
-             location, has_errors, error_message, utc_offset_minutes, date_source, media_kind, media_format)
-        VALUES
-            (j.asset_id, j.file_hash, left(d->>'original_name', 512), d->>'original_path', v_path,
-             (d->>'size_bytes')::bigint, (d->>'captured_at')::timestamp,
-             NULLIF(d->'location', 'null'::jsonb), d ? 'error_message', d->>'error_message',
-             (d->>'utc_offset_minutes')::smallint, d->>'date_source', d->>'media_kind', d->>'media_format');
-    END IF;
-    INSERT INTO photofactory.inbox_events
-        (outcome, original_name, original_path, stored_path, file_hash, size_bytes, asset_id, reason)
-    VALUES
-        (j.outcome, d->>'original_name', d->>'original_path', v_path, j.file_hash,
-         (d->>'size_bytes')::bigint, j.asset_id,
-         CASE WHEN j.outcome = 'duplicate' THEN 'same content as asset ' || j.asset_id ELSE d->>'reason' END);
-    DELETE FROM photofactory.ingest_journal WHERE id = p_id;
-    RETURN j.asset_id;
+    PERFORM photofactory._journal_finish_many(ARRAY[p_id], ARRAY[p_final_rel]);
+    RETURN v_asset;
 END;
 $$;
 
@@ -1125,6 +1155,7 @@ COMMENT ON FUNCTION photofactory.inbox_report() IS
 
 -- Filesystem-touching and state-changing: operators only.
 REVOKE ALL ON FUNCTION photofactory._journal_finish(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._journal_finish_many(bigint[], text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.ingest_now() FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._ingest_file_json(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.ingest_file(text) FROM PUBLIC;

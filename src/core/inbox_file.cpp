@@ -51,7 +51,7 @@ InboxRead rejected(RejectReason r, std::string detail) {
 
 }  // namespace
 
-InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOptions& opts, bool fsync_data) {
+InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOptions& opts, DataSync sync) {
     InboxRead out;
     std::string leaf;
     Fd dir;
@@ -101,10 +101,44 @@ InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOp
         return rejected(RejectReason::Unreadable, e.what());
     }
     // The bytes must be on disk before the only directory entry pointing at them moves.
-    if (fsync_data && fsync(file.fd) != 0 && errno != EINVAL && errno != EROFS)
+    if (sync == DataSync::Fsync && fsync(file.fd) != 0 && errno != EINVAL && errno != EROFS)
         throw IoError("fsync of " + rel_path, errno);
+    if (sync == DataSync::StartWriteback) sync_file_range(file.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     out.outcome = InboxRead::Outcome::Read;
     return out;
+}
+
+namespace {
+// What fsync_inbox_file cannot open is not ours to make durable (links,
+// unreadable files: they go to Rejected/ as entries); only real I/O errors count.
+int sync_error(int e) { return e == EACCES || e == EPERM || e == ELOOP || e == ENOTDIR || e == ENXIO ? 0 : e; }
+}  // namespace
+
+int fsync_inbox_file(int root_fd, const std::string& rel_path) {
+    std::string leaf;
+    Fd dir;
+    dir.fd = open_parent_dir(root_fd, rel_path, &leaf);
+    if (dir.fd < 0) return sync_error(errno);
+    // Links, FIFOs, sockets and devices are moved as entries, never opened.
+    struct stat st;
+    if (fstatat(dir.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return sync_error(errno);
+    if (!S_ISREG(st.st_mode)) return 0;
+    Fd file;
+    file.fd = openat(dir.fd, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (file.fd < 0) return sync_error(errno);
+    if (fsync(file.fd) != 0 && errno != EINVAL && errno != EROFS) return errno;
+    return 0;
+}
+
+int fsync_rel_dir(int root_fd, const std::string& rel_dir) {
+    if (rel_dir.empty()) return fsync(root_fd) != 0 && errno != EINVAL && errno != EROFS ? errno : 0;
+    std::string leaf;
+    Fd dir;
+    // open_parent_dir walks every component but the last: give it one more.
+    dir.fd = open_parent_dir(root_fd, rel_dir + "/.", &leaf);
+    if (dir.fd < 0) return errno;
+    if (fsync(dir.fd) != 0 && errno != EINVAL && errno != EROFS) return errno;
+    return 0;
 }
 
 }  // namespace pf

@@ -24,10 +24,25 @@ struct InboxRead {
     AssetFacts facts;
 };
 
+// How a read file's bytes are made durable before the file moves.
+enum class DataSync {
+    None,            // the caller does not need it (inspection only)
+    StartWriteback,  // start writeback now; the caller fsyncs later (fsync_inbox_file),
+                     // so one journal commit covers a whole batch of files
+    Fsync,           // fsync before returning
+};
+
 // rel_path is raw bytes relative to root_fd. Every folder component is opened
-// with O_NOFOLLOW, so nothing outside the inbox is ever read. With
-// fsync_data, the file's data is made durable before it is moved.
-InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOptions& opts, bool fsync_data);
+// with O_NOFOLLOW, so nothing outside the inbox is ever read.
+InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOptions& opts, DataSync sync);
+
+// fsyncs a regular inbox file (never a link or special file, which are not
+// opened). Returns 0, or an errno value (ENOENT when it is gone).
+int fsync_inbox_file(int root_fd, const std::string& rel_path);
+
+// fsyncs the folder rel_dir ("" = the root itself) below root_fd, opened with
+// O_NOFOLLOW on every component. Returns 0 or an errno value.
+int fsync_rel_dir(int root_fd, const std::string& rel_dir);
 
 // Opens the folder holding rel_path (O_NOFOLLOW on every component); returns
 // -1 with errno set on failure. *leaf receives the last path component.

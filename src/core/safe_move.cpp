@@ -67,8 +67,7 @@ void write_all(int fd, const char* p, size_t n) {
 }
 
 // Copies src to a hidden temporary in dst_dir, fsynced and verified; returns its name.
-std::string copy_verified(int src_dirfd, const std::string& src_name, int dst_dirfd, const std::string& expected,
-                          bool durable) {
+std::string copy_verified(int src_dirfd, const std::string& src_name, int dst_dirfd, const std::string& expected) {
     Fd in(openat(src_dirfd, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (in.fd < 0) throw IoError("opening " + src_name + " to copy it", errno);
     struct stat st;
@@ -93,7 +92,7 @@ std::string copy_verified(int src_dirfd, const std::string& src_name, int dst_di
         struct timespec times[2] = {st.st_atim, st.st_mtim};
         futimens(out.fd, times);
         fchmod(out.fd, st.st_mode & 07777);
-        if (durable) fsync_fd(out.fd);
+        fsync_fd(out.fd);  // always: the source is released once this copy is in place
         std::string want = expected.empty() ? src_hash.hex_digest() : expected;
         // Read back what the destination filesystem holds, not what we wrote.
         std::string got = sha256_file_fd(out.fd);
@@ -150,7 +149,7 @@ MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_d
         if (tmp.empty()) {
             e = rename_noreplace(src_dirfd, src_name.c_str(), dst_dirfd, name.c_str());
             if (e == EXDEV) {
-                tmp = copy_verified(src_dirfd, src_name, dst_dirfd, expected_sha256, durable);
+                tmp = copy_verified(src_dirfd, src_name, dst_dirfd, expected_sha256);
                 r.copied = true;
                 n--;  // retry the same name with the verified copy
                 continue;
@@ -164,9 +163,11 @@ MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_d
             throw IoError("moving " + src_name + " to " + name, e);
         }
         r.final_name = name;
-        if (durable) fsync_dir(dst_dirfd);
+        // A copy's new entry must be durable before the source goes, whatever
+        // the caller batches; a rename is one atomic entry change, so its
+        // folders may be fsynced later, once per batch, by the caller.
+        if (durable || r.copied) fsync_dir(dst_dirfd);
         if (r.copied) {
-            // The verified copy is durable in its final place: the source can go.
             if (unlinkat(src_dirfd, src_name.c_str(), 0) != 0) throw IoError("releasing the source " + src_name, errno);
         }
         if (durable) fsync_dir(src_dirfd);

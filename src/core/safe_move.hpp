@@ -26,7 +26,10 @@ struct MoveResult {
 
 // Tries collision_name(wanted, 0..9999) until one is free. The source is
 // untouched on any failure. expected_sha256 (may be empty) is verified on the
-// copy when crossing filesystems.
+// copy when crossing filesystems. A cross-filesystem copy is always made
+// durable (data and destination folder) before the source is released; with
+// durable = false a same-filesystem rename leaves both folders for the caller
+// to fsync (batched: one fsync per folder for many files).
 MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_dirfd, const std::string& wanted_name,
                            const std::string& expected_sha256, bool durable);
 

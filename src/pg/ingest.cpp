@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "core/filename_sanitize.hpp"
@@ -28,26 +30,46 @@ constexpr int32 kSlotLockClass = 1885693505;
 
 enum ReadKind { kRead, kRejected, kUnstable, kVanished };
 
+// One file's way through a batch. Plain C data only: PostgreSQL errors may
+// longjmp over any frame that touches it.
 struct FileWork {
     const IngestTarget* target;
     const char* rel;
     const char* force_reject;
+    IngestOutcome* out;
+    bool active;  // still on its way; false once its outcome is final
     // read step
     int kind;
     char reject_reason[32];
     char sha256[65];
     char date_folder[16];
     char safe_name[1024];
-    char* details;  // palloc'd JSON: everything the ledger rows need
+    char* details;  // palloc'd JSON (batch context): everything the ledger rows need
     // plan step
     int64 journal_id;
     char outcome[16];
     char asset_id[40];
     char dest_rel[2048];
     // move step
+    bool moved;
     char final_rel[2048];
     int move_errno;
 };
+
+struct ItemSet {
+    FileWork** items;
+    int n;
+};
+
+void fail(FileWork* w, IngestResult r, const char* fmt, ...) pg_attribute_printf(3, 4);
+void fail(FileWork* w, IngestResult r, const char* fmt, ...) {
+    w->active = false;
+    w->out->result = r;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->out->reason, sizeof w->out->reason, fmt, ap);
+    va_end(ap);
+}
 
 void read_step(void* arg) {
     auto* w = static_cast<FileWork*>(arg);
@@ -62,7 +84,8 @@ void read_step(void* arg) {
             r.reason = pf::RejectReason::Unreadable;
             r.detail = w->force_reject;
         } else {
-            r = pf::read_inbox_file(w->target->inbox_fd, w->rel, opts, true);
+            // The bytes are made durable for the whole batch at once, later.
+            r = pf::read_inbox_file(w->target->inbox_fd, w->rel, opts, pf::DataSync::StartWriteback);
         }
         std::string rel(w->rel);
         std::string leaf = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
@@ -115,6 +138,22 @@ void read_step(void* arg) {
     });
 }
 
+// Makes the bytes of every file read durable before any of them moves: the
+// writeback started while reading, so after the first fsync commits the
+// filesystem journal the others cost little.
+struct SyncArg {
+    ItemSet set;
+    int* errs;
+};
+
+void data_sync_step(void* arg) {
+    auto* a = static_cast<SyncArg*>(arg);
+    pf_core_call("making inbox files durable", [a] {
+        for (int i = 0; i < a->set.n; i++)
+            a->errs[i] = pf::fsync_inbox_file(a->set.items[i]->target->inbox_fd, a->set.items[i]->rel);
+    });
+}
+
 // SPI helpers: one text parameter in, first column of the first row out.
 bool spi_text1(const char* sql, const char* param, char* out, size_t outlen) {
     Oid type = TEXTOID;
@@ -134,73 +173,182 @@ bool exists_in_storage(int storage_fd, const char* rel) {
     return fstatat(storage_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
-void plan_step(void* arg) {
-    auto* w = static_cast<FileWork*>(arg);
-    char dest_dir[64];
-    char dup_of[40] = "";
-    if (w->kind == kRead) {
-        // Serialises the duplicate decision per content, across librarians.
-        spi_text1("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", w->sha256, nullptr, 0);
-        if (spi_text1("SELECT id::text FROM photofactory.media_assets WHERE file_hash = $1", w->sha256, dup_of,
-                      sizeof dup_of) ||
-            spi_text1("SELECT asset_id::text FROM photofactory.ingest_journal"
-                      " WHERE file_hash = $1 AND outcome = 'ingested' LIMIT 1",
-                      w->sha256, dup_of, sizeof dup_of)) {
-            snprintf(w->outcome, sizeof w->outcome, "duplicate");
-            snprintf(w->asset_id, sizeof w->asset_id, "%s", dup_of);
-            snprintf(dest_dir, sizeof dest_dir, "Duplicates/%s", w->date_folder);
+Datum cstring_array(const char* const* vals, const bool* nulls, int n, Oid elemtype) {
+    Datum* d = static_cast<Datum*>(palloc0(sizeof(Datum) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        if (nulls != nullptr && nulls[i]) continue;
+        if (elemtype == BYTEAOID) {
+            size_t len = strlen(vals[i]);
+            bytea* raw = static_cast<bytea*>(palloc(VARHDRSZ + len));
+            SET_VARSIZE(raw, VARHDRSZ + len);
+            memcpy(VARDATA(raw), vals[i], len);
+            d[i] = PointerGetDatum(raw);
         } else {
-            snprintf(w->outcome, sizeof w->outcome, "ingested");
-            spi_text1("SELECT gen_random_uuid()::text WHERE $1 IS NOT NULL", "x", w->asset_id, sizeof w->asset_id);
-            snprintf(dest_dir, sizeof dest_dir, "Originals/%s", w->date_folder);
+            d[i] = CStringGetTextDatum(vals[i]);
         }
-    } else {
-        char today[16];
-        spi_text1("SELECT to_char(now(), 'YYYY-MM-DD') WHERE $1 IS NOT NULL", "x", today, sizeof today);
-        snprintf(w->outcome, sizeof w->outcome, "rejected");
-        w->asset_id[0] = '\0';
-        snprintf(dest_dir, sizeof dest_dir, "Rejected/%s", today);
+    }
+    int dims[1] = {n};
+    int lbs[1] = {1};
+    bool* nl = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
+    if (nulls != nullptr) memcpy(nl, nulls, sizeof(bool) * n);
+    return PointerGetDatum(construct_md_array(d, nl, 1, dims, lbs, elemtype, -1, false, TYPALIGN_INT));
+}
+
+void new_uuid(char* out, size_t outlen) {
+    uint8 b[16];
+    if (!pg_strong_random(b, sizeof b)) elog(ERROR, "could not generate a random UUID");
+    b[6] = static_cast<uint8>((b[6] & 0x0f) | 0x40);  // version 4
+    b[8] = static_cast<uint8>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    snprintf(out, outlen, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+// Plans a set of files in one transaction: outcome, asset id and a free
+// destination for each, and one journal row each, committed together.
+void plan_step(void* arg) {
+    auto* set = static_cast<ItemSet*>(arg);
+    const int n = set->n;
+    const IngestTarget* target = set->items[0]->target;
+
+    // Content already known: in the ledger, or promised by an in-flight move.
+    // The per-hash advisory locks serialise this decision across librarians;
+    // taken in key order, two batches can never deadlock on them.
+    const char** hashes = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    int nh = 0;
+    for (int i = 0; i < n; i++)
+        if (set->items[i]->kind == kRead) hashes[nh++] = set->items[i]->sha256;
+    int nknown = 0;
+    char** known_hash = nullptr;
+    char** known_id = nullptr;
+    if (nh > 0) {
+        Oid type = TEXTARRAYOID;
+        Datum arr = cstring_array(hashes, nullptr, nh, TEXTOID);
+        int rc = SPI_execute_with_args(
+            "SELECT pg_advisory_xact_lock(k) FROM"
+            " (SELECT DISTINCT hashtextextended(h, 0) AS k FROM unnest($1::text[]) AS h) s ORDER BY k",
+            1, &type, &arr, nullptr, false, 0);
+        if (rc != SPI_OK_SELECT) elog(ERROR, "hash locks failed: %s", SPI_result_code_string(rc));
+        rc = SPI_execute_with_args(
+            "SELECT file_hash, id::text FROM photofactory.media_assets WHERE file_hash = ANY ($1)"
+            " UNION ALL SELECT file_hash, asset_id::text FROM photofactory.ingest_journal"
+            " WHERE file_hash = ANY ($1) AND outcome = 'ingested'",
+            1, &type, &arr, nullptr, false, 0);
+        if (rc != SPI_OK_SELECT) elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(rc));
+        nknown = static_cast<int>(SPI_processed);
+        known_hash = static_cast<char**>(palloc0(sizeof(char*) * (nknown + 1)));
+        known_id = static_cast<char**>(palloc0(sizeof(char*) * (nknown + 1)));
+        for (int k = 0; k < nknown; k++) {
+            known_hash[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
+            known_id[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2);
+        }
     }
 
-    // A name free on disk and not promised to another in-flight move.
-    for (int n = 0;; n++) {
-        if (n > 9999) elog(ERROR, "no free name for \"%s\" in %s", w->safe_name, dest_dir);
-        const char* safe = w->safe_name;
-        char* cand = pf_core_call_cstring("naming", [&]() { return pf::collision_name(safe, n); });
-        snprintf(w->dest_rel, sizeof w->dest_rel, "%s/%s", dest_dir, cand);
-        pfree(cand);
-        if (exists_in_storage(w->target->storage_fd, w->dest_rel)) continue;
-        if (spi_text1("SELECT 1 FROM photofactory.ingest_journal WHERE dest_rel = $1", w->dest_rel, nullptr, 0))
-            continue;
-        break;
+    // Names promised to in-flight moves (the journal is small: only moves in flight).
+    int nres = 0;
+    char** reserved = nullptr;
+    {
+        Oid type = TEXTOID;
+        Datum root = CStringGetTextDatum(target->storage_dir);
+        int rc = SPI_execute_with_args("SELECT dest_rel FROM photofactory.ingest_journal WHERE storage_root = $1", 1,
+                                       &type, &root, nullptr, false, 0);
+        if (rc != SPI_OK_SELECT) elog(ERROR, "journal scan failed: %s", SPI_result_code_string(rc));
+        nres = static_cast<int>(SPI_processed);
+        reserved = static_cast<char**>(palloc0(sizeof(char*) * (nres + 1)));
+        for (int k = 0; k < nres; k++) reserved[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
+    }
+    char today[16] = "";
+
+    for (int i = 0; i < n; i++) {
+        FileWork* w = set->items[i];
+        char dest_dir[64];
+        if (w->kind == kRead) {
+            const char* dup_of = nullptr;
+            for (int k = 0; k < nknown && dup_of == nullptr; k++)
+                if (strcmp(known_hash[k], w->sha256) == 0) dup_of = known_id[k];
+            for (int k = 0; k < i && dup_of == nullptr; k++) {
+                FileWork* o = set->items[k];
+                if (o->kind == kRead && strcmp(o->outcome, "ingested") == 0 && strcmp(o->sha256, w->sha256) == 0)
+                    dup_of = o->asset_id;
+            }
+            if (dup_of != nullptr) {
+                snprintf(w->outcome, sizeof w->outcome, "duplicate");
+                snprintf(w->asset_id, sizeof w->asset_id, "%s", dup_of);
+                snprintf(dest_dir, sizeof dest_dir, "Duplicates/%s", w->date_folder);
+            } else {
+                snprintf(w->outcome, sizeof w->outcome, "ingested");
+                new_uuid(w->asset_id, sizeof w->asset_id);
+                snprintf(dest_dir, sizeof dest_dir, "Originals/%s", w->date_folder);
+            }
+        } else {
+            if (today[0] == '\0') spi_text1("SELECT to_char(now(), 'YYYY-MM-DD') WHERE $1 IS NOT NULL", "x", today, sizeof today);
+            snprintf(w->outcome, sizeof w->outcome, "rejected");
+            w->asset_id[0] = '\0';
+            snprintf(dest_dir, sizeof dest_dir, "Rejected/%s", today);
+        }
+
+        // A name free on disk, not promised to another in-flight move, and not
+        // taken by an earlier file of this batch.
+        for (int c = 0;; c++) {
+            if (c > 9999) elog(ERROR, "no free name for \"%s\" in %s", w->safe_name, dest_dir);
+            const char* safe = w->safe_name;
+            char* cand = pf_core_call_cstring("naming", [&]() { return pf::collision_name(safe, c); });
+            snprintf(w->dest_rel, sizeof w->dest_rel, "%s/%s", dest_dir, cand);
+            pfree(cand);
+            bool taken = exists_in_storage(target->storage_fd, w->dest_rel);
+            for (int k = 0; k < nres && !taken; k++) taken = strcmp(reserved[k], w->dest_rel) == 0;
+            for (int k = 0; k < i && !taken; k++) taken = strcmp(set->items[k]->dest_rel, w->dest_rel) == 0;
+            if (!taken) break;
+        }
     }
 
-    Oid types[7] = {INT4OID, TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-    Datum vals[7];
-    char nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-    size_t rel_len = strlen(w->rel);
-    bytea* raw = static_cast<bytea*>(palloc(VARHDRSZ + rel_len));
-    SET_VARSIZE(raw, VARHDRSZ + rel_len);
-    memcpy(VARDATA(raw), w->rel, rel_len);
-    vals[0] = Int32GetDatum(w->target->librarian);
-    vals[1] = CStringGetTextDatum(w->outcome);
-    vals[2] = PointerGetDatum(raw);
-    vals[3] = CStringGetTextDatum(w->dest_rel);
-    vals[4] = CStringGetTextDatum(w->sha256);
-    if (w->kind != kRead) nulls[4] = 'n';
-    vals[5] = CStringGetTextDatum(w->asset_id);
-    if (w->asset_id[0] == '\0') nulls[5] = 'n';
-    vals[6] = CStringGetTextDatum(w->details);
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO photofactory.ingest_journal"
-             " (librarian, outcome, source_rel, dest_rel, file_hash, asset_id, details, inbox_root, storage_root)"
-             " VALUES ($1, $2, $3, $4, $5, $6::uuid, $7::jsonb, %s, %s) RETURNING id",
-             quote_literal_cstr(w->target->inbox_dir), quote_literal_cstr(w->target->storage_dir));
-    int rc = SPI_execute_with_args(sql, 7, types, vals, nulls, false, 1);
-    if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1) elog(ERROR, "journal insert failed");
-    bool isnull;
-    w->journal_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    // One journal row per file, all in one statement.
+    const char** outcomes = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** sources = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** dests = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** fhashes = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** assets = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** details = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    bool* hash_null = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
+    bool* asset_null = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        FileWork* w = set->items[i];
+        outcomes[i] = w->outcome;
+        sources[i] = w->rel;
+        dests[i] = w->dest_rel;
+        fhashes[i] = w->sha256;
+        hash_null[i] = w->kind != kRead;
+        assets[i] = w->asset_id;
+        asset_null[i] = w->asset_id[0] == '\0';
+        details[i] = w->details;
+    }
+    Oid types[9] = {INT4OID, TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                    TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+    Datum vals[9] = {Int32GetDatum(target->librarian),
+                     cstring_array(outcomes, nullptr, n, TEXTOID),
+                     cstring_array(sources, nullptr, n, BYTEAOID),
+                     cstring_array(dests, nullptr, n, TEXTOID),
+                     cstring_array(fhashes, hash_null, n, TEXTOID),
+                     cstring_array(assets, asset_null, n, TEXTOID),
+                     cstring_array(details, nullptr, n, TEXTOID),
+                     CStringGetTextDatum(target->inbox_dir),
+                     CStringGetTextDatum(target->storage_dir)};
+    int rc = SPI_execute_with_args(
+        "INSERT INTO photofactory.ingest_journal"
+        " (librarian, outcome, source_rel, dest_rel, file_hash, asset_id, details, inbox_root, storage_root)"
+        " SELECT $1, u.outcome, u.src, u.dest, u.hash, u.asset::uuid, u.det::jsonb, $8, $9"
+        "   FROM unnest($2, $3, $4, $5, $6, $7) WITH ORDINALITY AS u(outcome, src, dest, hash, asset, det, ord)"
+        "  ORDER BY u.ord"
+        " RETURNING id, dest_rel",
+        9, types, vals, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT_RETURNING || static_cast<int>(SPI_processed) != n)
+        elog(ERROR, "journal insert failed: %s", SPI_result_code_string(rc));
+    for (uint64 r = 0; r < SPI_processed; r++) {
+        bool isnull;
+        int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        char* dest = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+        for (int i = 0; i < n; i++)
+            if (strcmp(set->items[i]->dest_rel, dest) == 0) set->items[i]->journal_id = id;
+    }
 }
 
 struct Fd {
@@ -210,6 +358,7 @@ struct Fd {
     }
 };
 
+// Moves one file. Folders are fsynced afterwards, once per batch (dirsync_step).
 void move_step(void* arg) {
     auto* w = static_cast<FileWork*>(arg);
     w->move_errno = 0;
@@ -223,7 +372,7 @@ void move_step(void* arg) {
             size_t slash = dest.rfind('/');
             Fd dst;
             dst.fd = pf::ensure_dir_path(w->target->storage_fd, dest.substr(0, slash), true);
-            pf::MoveResult r = pf::move_no_replace(src.fd, leaf, dst.fd, dest.substr(slash + 1), w->sha256, true);
+            pf::MoveResult r = pf::move_no_replace(src.fd, leaf, dst.fd, dest.substr(slash + 1), w->sha256, false);
             snprintf(w->final_rel, sizeof w->final_rel, "%s/%s", dest.substr(0, slash).c_str(), r.final_name.c_str());
         } catch (const pf::IoError& e) {
             w->move_errno = e.err;
@@ -232,21 +381,49 @@ void move_step(void* arg) {
     });
 }
 
-struct JournalCall {
-    int64 id;
-    const char* final_rel;  // null: roll back (delete the row)
+// fsyncs every folder a file of the set left or entered, each once.
+void dirsync_step(void* arg) {
+    auto* set = static_cast<ItemSet*>(arg);
+    pf_core_call("making moves durable", [set] {
+        std::vector<std::pair<int, std::string>> done;
+        auto sync_once = [&](int root, std::string dir) {
+            for (const auto& d : done)
+                if (d.first == root && d.second == dir) return;
+            int e = pf::fsync_rel_dir(root, dir);
+            if (e != 0) throw pf::IoError("fsync of folder " + dir, e);
+            done.emplace_back(root, std::move(dir));
+        };
+        for (int i = 0; i < set->n; i++) {
+            const FileWork* w = set->items[i];
+            std::string src(w->rel), dst(w->final_rel);
+            size_t s = src.rfind('/'), d = dst.rfind('/');
+            sync_once(w->target->storage_fd, d == std::string::npos ? std::string() : dst.substr(0, d));
+            sync_once(w->target->inbox_fd, s == std::string::npos ? std::string() : src.substr(0, s));
+        }
+    });
+}
+
+struct FinishArg {
+    ItemSet set;
+    bool finish;  // true: record the moves; false: drop the journal rows (nothing moved)
 };
 
-void journal_finish_step(void* arg) {
-    auto* j = static_cast<JournalCall*>(arg);
-    Oid types[2] = {INT8OID, TEXTOID};
-    Datum vals[2] = {Int64GetDatum(j->id), j->final_rel ? CStringGetTextDatum(j->final_rel) : (Datum)0};
-    int rc;
-    if (j->final_rel != nullptr)
-        rc = SPI_execute_with_args("SELECT photofactory._journal_finish($1, $2)", 2, types, vals, nullptr, false, 0);
-    else
-        rc = SPI_execute_with_args("DELETE FROM photofactory.ingest_journal WHERE id = $1", 1, types, vals, nullptr,
-                                   false, 0);
+void finish_step(void* arg) {
+    auto* a = static_cast<FinishArg*>(arg);
+    const int n = a->set.n;
+    Datum* ids = static_cast<Datum*>(palloc0(sizeof(Datum) * (n + 1)));
+    const char** finals = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        ids[i] = Int64GetDatum(a->set.items[i]->journal_id);
+        finals[i] = a->set.items[i]->final_rel;
+    }
+    Oid types[2] = {INT8ARRAYOID, TEXTARRAYOID};
+    Datum vals[2] = {PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+                     a->finish ? cstring_array(finals, nullptr, n, TEXTOID) : (Datum)0};
+    int rc = a->finish ? SPI_execute_with_args("SELECT photofactory._journal_finish_many($1, $2)", 2, types, vals,
+                                               nullptr, false, 0)
+                       : SPI_execute_with_args("DELETE FROM photofactory.ingest_journal WHERE id = ANY ($1)", 1,
+                                               types, vals, nullptr, false, 0);
     if (rc < 0) elog(ERROR, "journal update failed: %s", SPI_result_code_string(rc));
 }
 
@@ -264,63 +441,145 @@ const char* to_string(IngestResult r) {
     return "failed";
 }
 
-void ingest_one(const IngestTarget& target, const char* rel_path, IngestOutcome* out, const char* force_reject) {
-    // Everything one file needs lives in one context, emptied for the next
-    // file: each transaction commit switches back to TopMemoryContext, where
-    // anything allocated would otherwise pile up for the life of the worker.
-    static MemoryContext file_cxt = nullptr;
-    if (file_cxt == nullptr)
-        file_cxt = AllocSetContextCreate(TopMemoryContext, "photofactory file", ALLOCSET_DEFAULT_SIZES);
-    MemoryContextReset(file_cxt);
+namespace {
 
-    memset(out, 0, sizeof *out);
-    FileWork* w = static_cast<FileWork*>(MemoryContextAllocZero(file_cxt, sizeof(FileWork)));
-    w->target = &target;
-    w->rel = rel_path;
-    w->force_reject = force_reject;
+// The files of `all` still on their way.
+ItemSet active_items(FileWork* all, int n, FileWork** buf) {
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (all[i].active) buf[k++] = &all[i];
+    return ItemSet{buf, k};
+}
 
-    MemoryContext caller = MemoryContextSwitchTo(file_cxt);
-    bool read_ok = run_guarded("reading file", read_step, w, out->reason, sizeof out->reason);
+}  // namespace
+
+void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, IngestOutcome* outs) {
+    // Everything a batch needs lives in one context, emptied for the next:
+    // each commit switches back to TopMemoryContext, where anything allocated
+    // would otherwise pile up for the life of the worker.
+    static MemoryContext batch_cxt = nullptr;
+    if (batch_cxt == nullptr)
+        batch_cxt = AllocSetContextCreate(TopMemoryContext, "photofactory batch", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextReset(batch_cxt);
+    if (n <= 0) return;
+
+    FileWork* all = static_cast<FileWork*>(MemoryContextAllocZero(batch_cxt, sizeof(FileWork) * n));
+    FileWork** buf = static_cast<FileWork**>(MemoryContextAllocZero(batch_cxt, sizeof(FileWork*) * n));
+    int* errs = static_cast<int*>(MemoryContextAllocZero(batch_cxt, sizeof(int) * n));
+    for (int i = 0; i < n; i++) {
+        memset(&outs[i], 0, sizeof outs[i]);
+        all[i].target = &target;
+        all[i].rel = reqs[i].rel_path;
+        all[i].force_reject = reqs[i].force_reject;
+        all[i].out = &outs[i];
+        all[i].active = true;
+    }
+
+    // A. read: hash + metadata, one pass per file.
+    MemoryContext caller = MemoryContextSwitchTo(batch_cxt);
+    for (int i = 0; i < n; i++) {
+        FileWork* w = &all[i];
+        if (!run_guarded("reading file", read_step, w, w->out->reason, sizeof w->out->reason)) {
+            fail(w, IngestResult::Failed, "%s", w->out->reason);
+            continue;
+        }
+        flush_core_log();
+        if (w->kind == kVanished) fail(w, IngestResult::Vanished, "%s", "");
+        else if (w->kind == kUnstable) fail(w, IngestResult::Unstable, "changed while being read");
+    }
     MemoryContextSwitchTo(caller);
-    if (!read_ok) {
-        out->result = IngestResult::Failed;
+
+    // ... and durable, all at once.
+    ItemSet set = active_items(all, n, buf);
+    if (set.n == 0) return;
+    SyncArg sync{set, errs};
+    char err[1024] = "";
+    if (!run_guarded("making inbox files durable", data_sync_step, &sync, err, sizeof err)) {
+        for (int i = 0; i < set.n; i++) fail(set.items[i], IngestResult::Failed, "%s", err);
         return;
     }
-    flush_core_log();
-    if (w->kind == kVanished) {
-        out->result = IngestResult::Vanished;
+    for (int i = 0; i < set.n; i++) {
+        if (errs[i] == ENOENT) fail(set.items[i], IngestResult::Vanished, "%s", "");
+        else if (errs[i] != 0) fail(set.items[i], IngestResult::Failed, "fsync: %s", strerror(errs[i]));
+    }
+
+    // B. plan: one transaction for the batch; if it fails, each file alone, so
+    // that one bad file never holds back the others.
+    set = active_items(all, n, buf);
+    if (set.n == 0) return;
+    if (!run_in_transaction("planning ingest", plan_step, &set, err, sizeof err)) {
+        for (int i = 0; i < set.n; i++) {
+            ItemSet one{&set.items[i], 1};
+            if (set.n == 1 || !run_in_transaction("planning ingest", plan_step, &one, err, sizeof err))
+                fail(set.items[i], IngestResult::Failed, "%s", err);
+        }
+    }
+
+    // C. move, then fsync each folder involved once.
+    set = active_items(all, n, buf);
+    if (set.n == 0) return;
+    int nundo = 0;
+    FileWork** undo = static_cast<FileWork**>(MemoryContextAllocZero(batch_cxt, sizeof(FileWork*) * n));
+    for (int i = 0; i < set.n; i++) {
+        FileWork* w = set.items[i];
+        if (run_guarded("moving file", move_step, w, w->out->reason, sizeof w->out->reason)) {
+            w->moved = true;
+            continue;
+        }
+        w->out->disk_full = w->move_errno == ENOSPC || w->move_errno == EDQUOT || w->move_errno == EROFS;
+        fail(w, IngestResult::Failed, "%s", w->out->reason);
+        undo[nundo++] = w;
+    }
+    if (nundo > 0) {
+        // Nothing moved for these: their journal rows go (recovery would find
+        // the same, should this fail).
+        FinishArg drop{ItemSet{undo, nundo}, false};
+        if (!run_in_transaction("rolling back journal entries", finish_step, &drop))
+            for (int i = 0; i < nundo; i++) undo[i]->out->needs_recovery = true;
+    }
+    set = active_items(all, n, buf);
+    if (set.n == 0) return;
+    if (!run_guarded("making moves durable", dirsync_step, &set, err, sizeof err)) {
+        // The files are at their destinations, the journal says so: recovery
+        // finishes them once the folders can be synced.
+        for (int i = 0; i < set.n; i++) {
+            fail(set.items[i], IngestResult::Failed, "%s", err);
+            set.items[i]->out->needs_recovery = true;
+        }
         return;
     }
-    if (w->kind == kUnstable) {
-        out->result = IngestResult::Unstable;
-        snprintf(out->reason, sizeof out->reason, "changed while being read");
-        return;
+
+    // D. finish: ledger rows + audit events, journal rows retired, one commit.
+    FinishArg fin{set, true};
+    if (!run_in_transaction("recording ingest", finish_step, &fin, err, sizeof err)) {
+        for (int i = 0; i < set.n; i++) {
+            FinishArg one{ItemSet{&set.items[i], 1}, true};
+            if (set.n == 1 || !run_in_transaction("recording ingest", finish_step, &one, err, sizeof err)) {
+                // The file is safely at its destination and its journal row
+                // says so: recovery records it.
+                fail(set.items[i], IngestResult::Failed, "%s", err);
+                set.items[i]->out->needs_recovery = true;
+            }
+        }
     }
-    if (!run_in_transaction("planning ingest", plan_step, w, out->reason, sizeof out->reason)) {
-        out->result = IngestResult::Failed;
-        return;
+
+    for (int i = 0; i < n; i++) {
+        FileWork* w = &all[i];
+        if (!w->active) continue;
+        IngestOutcome* out = w->out;
+        out->result = strcmp(w->outcome, "ingested") == 0   ? IngestResult::Ingested
+                      : strcmp(w->outcome, "duplicate") == 0 ? IngestResult::Duplicate
+                                                             : IngestResult::Rejected;
+        snprintf(out->asset_id, sizeof out->asset_id, "%s", w->asset_id);
+        snprintf(out->stored_path, sizeof out->stored_path, "%s/%s", target.storage_dir, w->final_rel);
+        if (w->kind == kRejected)
+            snprintf(out->reason, sizeof out->reason, "%s", w->force_reject ? w->force_reject : w->reject_reason);
     }
-    if (!run_guarded("moving file", move_step, w, out->reason, sizeof out->reason)) {
-        out->result = IngestResult::Failed;
-        out->disk_full = w->move_errno == ENOSPC || w->move_errno == EDQUOT || w->move_errno == EROFS;
-        JournalCall undo{w->journal_id, nullptr};
-        run_in_transaction("rolling back journal entry", journal_finish_step, &undo);
-        return;
-    }
-    JournalCall done{w->journal_id, w->final_rel};
-    if (!run_in_transaction("recording ingest", journal_finish_step, &done, out->reason, sizeof out->reason)) {
-        // The file is safely at its destination and the journal row still says
-        // so: recovery records it (the next recover_journal call retries).
-        out->result = IngestResult::Failed;
-        return;
-    }
-    out->result = strcmp(w->outcome, "ingested") == 0   ? IngestResult::Ingested
-                  : strcmp(w->outcome, "duplicate") == 0 ? IngestResult::Duplicate
-                                                         : IngestResult::Rejected;
-    snprintf(out->asset_id, sizeof out->asset_id, "%s", w->asset_id);
-    snprintf(out->stored_path, sizeof out->stored_path, "%s/%s", target.storage_dir, w->final_rel);
-    if (w->kind == kRejected)
-        snprintf(out->reason, sizeof out->reason, "%s", force_reject ? force_reject : w->reject_reason);
+}
+
+void ingest_one(const IngestTarget& target, const char* rel_path, IngestOutcome* out, const char* force_reject) {
+    BatchFile req{rel_path, force_reject};
+    ingest_batch(target, &req, 1, out);
 }
 
 // ---------------------------------------------------------------- recovery
@@ -396,6 +655,23 @@ void resolve_step(void* arg) {
     });
 }
 
+void recovery_finish_step(void* arg) {
+    auto* r = static_cast<ResolveWork*>(arg);
+    Oid types[2] = {INT8OID, TEXTOID};
+    Datum vals[2] = {Int64GetDatum(r->row->id), CStringGetTextDatum(r->final_rel)};
+    if (SPI_execute_with_args("SELECT photofactory._journal_finish($1, $2)", 2, types, vals, nullptr, false, 0) < 0)
+        elog(ERROR, "journal update failed");
+}
+
+void recovery_drop_step(void* arg) {
+    auto* r = static_cast<ResolveWork*>(arg);
+    Oid types[1] = {INT8OID};
+    Datum vals[1] = {Int64GetDatum(r->row->id)};
+    if (SPI_execute_with_args("DELETE FROM photofactory.ingest_journal WHERE id = $1", 1, types, vals, nullptr, false,
+                              0) < 0)
+        elog(ERROR, "journal update failed");
+}
+
 }  // namespace
 
 int recover_journal(const IngestTarget& target) {
@@ -409,8 +685,8 @@ int recover_journal(const IngestTarget& target) {
             memset(&rw, 0, sizeof rw);
             rw.row = &list.rows[i];
             if (!run_guarded("recovering an interrupted move", resolve_step, &rw, nullptr, 0)) continue;
-            JournalCall call{rw.row->id, rw.finish ? rw.final_rel : nullptr};
-            if (run_in_transaction("recovering journal entry", journal_finish_step, &call)) {
+            if (run_in_transaction(rw.finish ? "recovering journal entry" : "dropping journal entry",
+                                   rw.finish ? recovery_finish_step : recovery_drop_step, &rw)) {
                 resolved++;
                 ereport(LOG, (errmsg("photofactory %s: recovered journal entry %lld (%s): %s", g_worker.label,
                                      static_cast<long long>(rw.row->id), rw.row->dest_rel, rw.note)));

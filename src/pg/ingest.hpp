@@ -1,7 +1,7 @@
 // Ingesting one inbox file, crash-safely.
 //
 // The protocol (docs/architecture.md has the full argument):
-//   A. read     hash + metadata in one pass, file fsynced          (no transaction)
+//   A. read     hash + metadata in one pass; the batch's files fsynced (no transaction)
 //   B. plan     under a per-hash advisory lock decide ingested / duplicate /
 //               rejected, pick a free destination name, and COMMIT an
 //               ingest_journal row naming source and destination
@@ -31,6 +31,7 @@ enum class IngestResult { Ingested, Duplicate, Rejected, Unstable, Vanished, Fai
 struct IngestOutcome {
     IngestResult result;
     bool disk_full;           // the move failed with ENOSPC/EDQUOT/EROFS: pause ingestion
+    bool needs_recovery;      // a journal row was left behind: run recover_journal again
     char asset_id[40];        // the new asset, or the one it duplicates
     char stored_path[2048];   // absolute path where the file now is ("" if it did not move)
     char reason[1024];        // rejection reason or error text
@@ -38,9 +39,20 @@ struct IngestOutcome {
 
 const char* to_string(IngestResult r);
 
-// Never raises: every failure is contained and described in the outcome.
-// Must be called outside a transaction. With force_reject, the file is not
-// read but moved to Rejected/ with that reason (a file that kept failing).
+struct BatchFile {
+    const char* rel_path;
+    const char* force_reject;  // non-null: not read, moved to Rejected/ with this reason
+};
+
+// Ingests a batch of files through the protocol above with one data-sync
+// pass, one plan commit, one fsync per folder and one finish commit for the
+// whole batch (a failing step is retried file by file, so one bad file never
+// holds back the others). outs[i] describes reqs[i]. Never raises; must be
+// called outside a transaction.
+void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, IngestOutcome* outs);
+
+// A batch of one. With force_reject, the file is not read but moved to
+// Rejected/ with that reason (a file that kept failing).
 void ingest_one(const IngestTarget& target, const char* rel_path, IngestOutcome* out,
                 const char* force_reject = nullptr);
 

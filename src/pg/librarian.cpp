@@ -244,57 +244,34 @@ void scan_step(void* arg) {
     });
 }
 
-// Ingests the settled files of this librarian's share of the inbox.
-void process_entries() {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    const size_t total = heap.entries->size();
-    st.pending = static_cast<int>(total);
-    st.settling = 0;
-    st.stuck = 0;
-    st.next_settle = 0;
-    char task[768];
-    for (size_t i = 0; i < total; i++) {
-        if (worker_should_exit() || ConfigReloadPending) break;
-        if (GetCurrentTimestamp() < st.paused_until) break;
-        const pf::InboxEntry& e = (*heap.entries)[i];
-        if (e.type == pf::EntryType::Regular) {
-            double age = pf::seconds_since_change(e.st, now);
-            if (age < guc_settle_time_s) {
-                st.settling++;
-                TimestampTz ready = TimestampTzPlusMilliseconds(
-                    GetCurrentTimestamp(), static_cast<int64>((guc_settle_time_s - age) * 1000.0) + 10);
-                if (st.next_settle == 0 || ready < st.next_settle) st.next_settle = ready;
-                continue;
-            }
-        }
-        snprintf(task, sizeof task, "Processing %zu/%zu files in %s", i + 1, total, st.inbox_dir);
-        pgstat_report_activity(STATE_RUNNING, task);
-        heartbeat(task, false);
+// Files are ingested in batches: one data-sync pass, two commits and one
+// fsync per folder for up to kBatchFiles files, which is what makes small
+// files fast. The byte cap keeps a batch of large files short, so a SIGTERM
+// or a crash costs little re-reading.
+constexpr int kBatchFiles = 128;
+constexpr int64 kBatchBytes = 64LL << 20;
 
-        // A file that failed kMaxAttempts times goes to Rejected/ with its last
-        // error, instead of being retried (and logged) forever; one that cannot
-        // even be moved there waits, untouched, until it changes.
-        char give_up[700] = "";
-        bool skip = false;
-        pf_core_call("bookkeeping", [&] {
-            auto it = heap.failures->find(e.rel_path);
-            if (it == heap.failures->end()) return;
-            Failure& f = it->second;
-            if (f.mtime != e.st.st_mtime || f.ctime != e.st.st_ctime || f.size != e.st.st_size) {
-                heap.failures->erase(it);  // changed since: a fresh start
-                return;
-            }
-            if (f.given_up) skip = true;
-            else if (f.attempts >= kMaxAttempts)
-                snprintf(give_up, sizeof give_up, "failed %d times, last error: %s", f.attempts, f.last_error.c_str());
-        });
-        if (skip) {
-            st.stuck++;
-            continue;
-        }
-        IngestOutcome out;
-        ingest_one(target(), e.rel_path.c_str(), &out, give_up[0] ? give_up : nullptr);
+struct Pending {
+    size_t entry;        // index in heap.entries
+    char give_up[700];   // non-empty: move to Rejected/ with this reason
+};
+Pending batch_files[kBatchFiles];
+BatchFile batch_reqs[kBatchFiles];
+IngestOutcome batch_outs[kBatchFiles];
+
+// Ingests the collected batch and does the per-file bookkeeping.
+void flush_batch(int n) {
+    if (n == 0) return;
+    for (int i = 0; i < n; i++) {
+        const pf::InboxEntry& e = (*heap.entries)[batch_files[i].entry];
+        batch_reqs[i].rel_path = e.rel_path.c_str();
+        batch_reqs[i].force_reject = batch_files[i].give_up[0] ? batch_files[i].give_up : nullptr;
+    }
+    ingest_batch(target(), batch_reqs, n, batch_outs);
+    for (int i = 0; i < n; i++) {
+        const pf::InboxEntry& e = (*heap.entries)[batch_files[i].entry];
+        IngestOutcome& out = batch_outs[i];
+        if (out.needs_recovery) st.recovered = false;
         if (out.result == IngestResult::Unstable) {
             st.settling++;
             st.dirty = true;  // look again once it has settled
@@ -302,7 +279,7 @@ void process_entries() {
         }
         if (out.result == IngestResult::Failed && !out.disk_full) {
             int attempts = 0;
-            bool gave_up = give_up[0] != '\0';
+            bool gave_up = batch_files[i].give_up[0] != '\0';
             const char* reason = out.reason;
             pf_core_call("bookkeeping", [&] {
                 Failure& f = (*heap.failures)[e.rel_path];
@@ -324,7 +301,78 @@ void process_entries() {
             }
         }
         record(out, e.rel_path.c_str());
-        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+// Ingests the settled files of this librarian's share of the inbox.
+void process_entries() {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const size_t total = heap.entries->size();
+    st.pending = static_cast<int>(total);
+    st.settling = 0;
+    st.stuck = 0;
+    st.next_settle = 0;
+    char task[768];
+    int nb = 0;
+    int64 batch_bytes = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (worker_should_exit() || ConfigReloadPending) break;
+        if (GetCurrentTimestamp() < st.paused_until) break;
+        const pf::InboxEntry& e = (*heap.entries)[i];
+        if (e.type == pf::EntryType::Regular) {
+            double age = pf::seconds_since_change(e.st, now);
+            if (age < guc_settle_time_s) {
+                st.settling++;
+                TimestampTz ready = TimestampTzPlusMilliseconds(
+                    GetCurrentTimestamp(), static_cast<int64>((guc_settle_time_s - age) * 1000.0) + 10);
+                if (st.next_settle == 0 || ready < st.next_settle) st.next_settle = ready;
+                continue;
+            }
+        }
+
+        // A file that failed kMaxAttempts times goes to Rejected/ with its last
+        // error, instead of being retried (and logged) forever; one that cannot
+        // even be moved there waits, untouched, until it changes.
+        Pending& p = batch_files[nb];
+        p.entry = i;
+        p.give_up[0] = '\0';
+        bool skip = false;
+        pf_core_call("bookkeeping", [&] {
+            auto it = heap.failures->find(e.rel_path);
+            if (it == heap.failures->end()) return;
+            Failure& f = it->second;
+            if (f.mtime != e.st.st_mtime || f.ctime != e.st.st_ctime || f.size != e.st.st_size) {
+                heap.failures->erase(it);  // changed since: a fresh start
+                return;
+            }
+            if (f.given_up) skip = true;
+            else if (f.attempts >= kMaxAttempts)
+                snprintf(p.give_up, sizeof p.give_up, "failed %d times, last error: %s", f.attempts, f.last_error.c_str());
+        });
+        if (skip) {
+            st.stuck++;
+            continue;
+        }
+        nb++;
+        batch_bytes += e.st.st_size;
+        if (nb == kBatchFiles || batch_bytes >= kBatchBytes) {
+            snprintf(task, sizeof task, "Processing %zu/%zu files in %s", i + 1, total, st.inbox_dir);
+            pgstat_report_activity(STATE_RUNNING, task);
+            heartbeat(task, false);
+            flush_batch(nb);
+            nb = 0;
+            batch_bytes = 0;
+            CHECK_FOR_INTERRUPTS();
+        }
+    }
+    // Files collected but not yet touched wait for the next round when the
+    // worker is stopping or ingestion paused.
+    if (nb > 0 && !worker_should_exit() && GetCurrentTimestamp() >= st.paused_until) {
+        snprintf(task, sizeof task, "Processing the last %d of %zu files in %s", nb, total, st.inbox_dir);
+        pgstat_report_activity(STATE_RUNNING, task);
+        heartbeat(task, false);
+        flush_batch(nb);
     }
 }
 
