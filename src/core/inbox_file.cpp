@@ -130,6 +130,30 @@ int fsync_inbox_file(int root_fd, const std::string& rel_path) {
     return 0;
 }
 
+std::vector<int> sync_inbox_files(int root_fd, const std::vector<std::string>& rel_paths) {
+    std::vector<int> errs(rel_paths.size(), 0);
+    struct stat root;
+    if (fstat(root_fd, &root) != 0) throw IoError("fstat of the inbox", errno);
+    std::vector<size_t> on_root;
+    for (size_t i = 0; i < rel_paths.size(); i++) {
+        std::string leaf;
+        Fd dir;
+        dir.fd = open_parent_dir(root_fd, rel_paths[i], &leaf);
+        struct stat st;
+        if (dir.fd < 0) errs[i] = sync_error(errno);
+        else if (fstatat(dir.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) errs[i] = sync_error(errno);
+        else if (!S_ISREG(st.st_mode)) errs[i] = 0;
+        else if (st.st_dev == root.st_dev) on_root.push_back(i);
+        else errs[i] = fsync_inbox_file(root_fd, rel_paths[i]);
+    }
+    if (on_root.size() == 1) {
+        errs[on_root[0]] = fsync_inbox_file(root_fd, rel_paths[on_root[0]]);
+    } else if (!on_root.empty() && syncfs(root_fd) != 0) {
+        for (size_t i : on_root) errs[i] = errno;
+    }
+    return errs;
+}
+
 int fsync_rel_dir(int root_fd, const std::string& rel_dir) {
     if (rel_dir.empty()) return fsync(root_fd) != 0 && errno != EINVAL && errno != EROFS ? errno : 0;
     std::string leaf;

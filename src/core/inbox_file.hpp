@@ -5,6 +5,7 @@
 #include "core/core_guard.hpp"
 
 #include <string>
+#include <vector>
 
 #include "core/asset_reader.hpp"
 #include "core/errors.hpp"
@@ -39,6 +40,12 @@ InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOp
 // fsyncs a regular inbox file (never a link or special file, which are not
 // opened). Returns 0, or an errno value (ENOENT when it is gone).
 int fsync_inbox_file(int root_fd, const std::string& rel_path);
+
+// Makes many inbox files durable at once: those on the inbox's own filesystem
+// with one syncfs() (one journal commit and one cache flush instead of one per
+// file), any below a mount point inside the inbox with fsync. Returns one
+// errno value per file (0, or ENOENT when it is gone).
+std::vector<int> sync_inbox_files(int root_fd, const std::vector<std::string>& rel_paths);
 
 // fsyncs the folder rel_dir ("" = the root itself) below root_fd, opened with
 // O_NOFOLLOW on every component. Returns 0 or an errno value.

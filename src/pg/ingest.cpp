@@ -138,9 +138,8 @@ void read_step(void* arg) {
     });
 }
 
-// Makes the bytes of every file read durable before any of them moves: the
-// writeback started while reading, so after the first fsync commits the
-// filesystem journal the others cost little.
+// Makes the bytes of every file read durable before any of them moves (the
+// writeback started while reading): one syncfs for the batch.
 struct SyncArg {
     ItemSet set;
     int* errs;
@@ -149,8 +148,10 @@ struct SyncArg {
 void data_sync_step(void* arg) {
     auto* a = static_cast<SyncArg*>(arg);
     pf_core_call("making inbox files durable", [a] {
-        for (int i = 0; i < a->set.n; i++)
-            a->errs[i] = pf::fsync_inbox_file(a->set.items[i]->target->inbox_fd, a->set.items[i]->rel);
+        std::vector<std::string> rels;
+        for (int i = 0; i < a->set.n; i++) rels.emplace_back(a->set.items[i]->rel);
+        std::vector<int> errs = pf::sync_inbox_files(a->set.items[0]->target->inbox_fd, rels);
+        for (int i = 0; i < a->set.n; i++) a->errs[i] = errs[i];
     });
 }
 
@@ -488,7 +489,6 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
         else if (w->kind == kUnstable) fail(w, IngestResult::Unstable, "changed while being read");
     }
     MemoryContextSwitchTo(caller);
-
     // ... and durable, all at once.
     ItemSet set = active_items(all, n, buf);
     if (set.n == 0) return;
