@@ -147,6 +147,11 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
                 if (own.captured || own.location) img = std::move(own);
             }
         }
+        if (!img.captured && !img.location && f.type.format == "gif") {
+            // GIF keeps XMP in an application extension that Exiv2 0.27 skips.
+            std::string xmp = find_xmp_packet(head.get(), head_len);
+            if (!xmp.empty()) img = read_exif_block("", xmp, now);
+        }
         if (f.type.format == "jpeg" && !img.motion_photo) img.motion_photo = has_motion_photo_marker(head.get(), head_len);
         f.metadata_errors = img.errors;
         f.location = img.location;

@@ -272,6 +272,16 @@ void find_png_metadata(const uint8_t* d, size_t n, std::string& exif, std::strin
     }
 }
 
+std::string find_xmp_packet(const uint8_t* data, size_t n) {
+    std::string_view s(reinterpret_cast<const char*>(data), n);
+    size_t start = s.find("<x:xmpmeta");
+    if (start == std::string_view::npos) return "";
+    static const char kEnd[] = "</x:xmpmeta>";
+    size_t end = s.find(kEnd, start);
+    if (end == std::string_view::npos) return "";
+    return std::string(s.substr(start, end + sizeof kEnd - 1 - start));
+}
+
 bool has_motion_photo_marker(const uint8_t* data, size_t n) {
     std::string_view s(reinterpret_cast<const char*>(data), n);
     for (const char* name : {"MotionPhoto", "MicroVideo"}) {

@@ -52,6 +52,11 @@ ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packe
 // sit (Exiv2 0.27 misses an eXIf chunk after IDAT). Empty strings when absent.
 void find_png_metadata(const uint8_t* data, size_t n, std::string& exif, std::string& xmp);
 
+// The first XMP packet embedded in raw bytes ("<x:xmpmeta ... </x:xmpmeta>"),
+// e.g. a GIF's "XMP DataXMP" application extension, which Exiv2 0.27 does not
+// read. Empty when there is none.
+std::string find_xmp_packet(const uint8_t* data, size_t n);
+
 // True when the bytes hold a Motion Photo marker: XMP GCamera:MotionPhoto /
 // MicroVideo set to 1, or Samsung's "MotionPhoto_Data".
 bool has_motion_photo_marker(const uint8_t* data, size_t n);
