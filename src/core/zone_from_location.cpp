@@ -109,9 +109,18 @@ std::optional<std::string> zone_from_location(double lat, double lon) {
     static std::once_flag once;
     static std::vector<ZoneRow>* table = nullptr;  // never freed: lives as long as the process
     std::call_once(once, [] {
+        auto* rows = new std::vector<ZoneRow>();
         const char* env = std::getenv("PF_ZONE_TABLE");
-        std::ifstream in(env && *env ? env : "/usr/share/zoneinfo/zone1970.tab");
-        table = new std::vector<ZoneRow>(in ? parse_table(in) : std::vector<ZoneRow>{});
+        std::vector<std::string> files;
+        if (env && *env) files = {env};
+        else files = {"/usr/share/zoneinfo/zone1970.tab", "/usr/share/zoneinfo/zone.tab"};
+        for (const std::string& name : files) {
+            std::ifstream in(name);
+            if (!in) continue;
+            std::vector<ZoneRow> more = parse_table(in);
+            rows->insert(rows->end(), more.begin(), more.end());
+        }
+        table = rows;
     });
     return nearest(*table, lat, lon);
 }

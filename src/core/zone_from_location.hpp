@@ -1,13 +1,17 @@
-// An IANA time-zone name for a GPS position, offline: the zone whose principal
-// location in tzdata's zone1970.tab is nearest (great-circle distance), or the
-// nautical zone Etc/GMT±N when every principal location is far away (open sea).
+// An IANA time-zone name for a GPS position, offline: the zone whose reference
+// location is nearest (great-circle distance), or the nautical zone Etc/GMT±N
+// when every reference location is far away (open sea). Reference locations
+// are the principal locations of tzdata's zone1970.tab (one per zone) and of
+// zone.tab (one per country and zone: it adds the capitals of countries that
+// zone1970.tab folds into a neighbour's zone, e.g. Oslo, Addis Ababa, Niamey).
 //
 // Limits (docs/formats.md, "Time zones"): this is not a border map. Near a zone
-// border the nearest principal city can be across it (e.g. eastern Spain is
-// nearer to Europe/Andorra than to Europe/Madrid - harmless, same offset; but
-// the south of Indiana or Tamanrasset in the Algerian Sahara, ~1,400 km from
-// Algiers, get a neighbour's zone). It is only used for videos whose sole time
-// is UTC, where the alternative is the configured default zone.
+// border the nearest reference city can be across it: harmless where both
+// sides keep the same time (Barcelona -> Europe/Andorra, Seattle ->
+// America/Vancouver), off by the neighbours' difference elsewhere (northern
+// Norway -> Europe/Helsinki). It is used only for videos whose sole time is
+// UTC, where the alternative is the configured default zone, and the choice is
+// recorded (time_zone = 'gps:<zone>').
 #pragma once
 
 #include "core/core_guard.hpp"
@@ -17,8 +21,8 @@
 
 namespace pf {
 
-// Where zone1970.tab is read from: $PF_ZONE_TABLE, else /usr/share/zoneinfo/zone1970.tab.
-// The table is parsed once per process (thread-safe); a missing or unreadable
+// Tables: $PF_ZONE_TABLE (one file), else /usr/share/zoneinfo/zone1970.tab and
+// zone.tab. They are parsed once per process (thread-safe); a missing or unreadable
 // table makes every lookup return nullopt.
 std::optional<std::string> zone_from_location(double lat, double lon);
 

@@ -305,8 +305,11 @@ TEST(ZoneFromLocation, PrincipalCitiesAndOpenSea) {
     // Mid-Pacific, >2,000 km from any principal location: the nautical zone
     // (POSIX sign: Etc/GMT+9 is UTC-9).
     EXPECT_EQ(pf::zone_from_location(10.0, -140.0).value_or(""), "Etc/GMT+9");
-    // Southern Indian Ocean, east of Madagascar's zone: UTC+5 -> Etc/GMT-5.
-    EXPECT_EQ(pf::zone_from_location(-40.0, 75.0).value_or(""), "Etc/GMT-5");
+    // South Atlantic, ~1,800 km from St Helena: UTC-1 -> Etc/GMT+1.
+    EXPECT_EQ(pf::zone_from_location(-30.0, -15.0).value_or(""), "Etc/GMT+1");
+    // zone.tab adds capitals that zone1970.tab folds into a neighbour's row
+    // (Ethiopia is in Nairobi's row, whose principal city is 1,150 km away).
+    EXPECT_EQ(pf::zone_from_location(9.03, 38.74).value_or(""), "Africa/Addis_Ababa");
     EXPECT_FALSE(pf::zone_from_location(91.0, 0.0));
     EXPECT_FALSE(pf::zone_from_location(std::nan(""), 0.0));
 }
