@@ -183,6 +183,8 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
             if (v.apple_offset_minutes) {
                 f.utc_epoch = instant_of(f.captured, *v.apple_offset_minutes);
                 f.zone_source = "file";
+            } else {
+                f.utc_epoch = v.creation_utc_epoch;  // the instant still comes from mvhd
             }
         } else if (v.day_local && v.day_offset_minutes && *v.day_offset_minutes != 0 && is_plausible(*v.day_local, now)) {
             // ©day with a real zone: local time too. ("Z" means UTC: treated like mvhd below.)
@@ -209,7 +211,6 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
                 }
             }
         }
-        if (f.date_source.empty() && v.creation_utc_epoch) f.utc_epoch = v.creation_utc_epoch;
     }
     if (f.date_source.empty()) {
         if (auto t = date_from_filename(file_name, now)) {

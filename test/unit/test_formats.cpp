@@ -263,6 +263,20 @@ TEST(Video, AppleCreationDateKeepsOffsetAndFraction) {
     EXPECT_EQ(*f.utc_epoch, 1703504096);  // 11:34:56 UTC
 }
 
+TEST(Video, AppleCreationDateWithoutOffsetKeepsMvhdInstant) {
+    pf::test::TempDir d;
+    std::string file = mp4(mvhd_v0(kMac + 1703504096u) +
+                               apple_meta("com.apple.quicktime.creationdate", "2023-12-25T12:34:56"),
+                           "qt  ");
+    auto f = read_file(d, "IMG_0002.MOV", file, zoned());
+    EXPECT_EQ(f.date_source, "video_local");
+    EXPECT_EQ(pf::format_sql_timestamp(f.captured), "2023-12-25 12:34:56");
+    EXPECT_FALSE(f.utc_offset_minutes);
+    EXPECT_EQ(f.zone_source, "");
+    ASSERT_TRUE(f.utc_epoch);
+    EXPECT_EQ(*f.utc_epoch, 1703504096);
+}
+
 TEST(Video, DayWithZoneIsLocalDayWithZIsUtc) {
     pf::test::TempDir d;
     auto f = read_file(d, "a.mp4", mp4(mvhd_v0(0) + box("udta", udta_text("\xA9" "day", "2023-08-01T18:30:00+0200"))),
