@@ -9,7 +9,7 @@ PKGS=(
   libtap-parser-sourcehandler-pgtap-perl
   libssl-dev libexiv2-dev exiv2
   libgtest-dev googletest
-  libimage-exiftool-perl imagemagick
+  libimage-exiftool-perl imagemagick tzdata
   util-linux procps
 )
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite: C++ core unit tests (CTest), pg_regress for the SQL
+# Runs every test suite: C++ core unit tests (CTest), the comparison of our
+# metadata reading with exiftool's (test/formats), pg_regress for the SQL
 # surface, pgTAP for schema/privileges/workers, and the end-to-end ingest
 # tests against a live throwaway cluster. Exits non-zero if any suite fails
 # or if a suite ran no test. The cluster is always stopped.
@@ -22,6 +23,10 @@ unit_tests() {
     (cd build && ctest --output-on-failure -j2)
 }
 suite "unit (ctest)" unit_tests
+
+# Our reading of every format against exiftool's (generated fixtures; no cluster).
+formats() { bash test/formats/compare.sh; }
+suite "formats vs exiftool (test/formats)" formats
 
 pf_log "building photofactory.so with -Werror and installing it"
 if ! pf_build_install 1; then

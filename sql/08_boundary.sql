@@ -38,4 +38,9 @@ SELECT j->>'media_kind' AS kind, j->>'media_format' AS format,
        j->>'date_source' AS source, j->'location' AS location, j->>'destination' AS destination,
        j->>'sha256' = encode(sha256(decode('0000001c6674797069736f6d0000020069736f6d69736f326d703431000000486d646174000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000009a6d6f6f760000006c6d76686400000000e0eee388e0eee388000003e800001388000100000100000000000000000000000001000000000000000000000000000000010000000000000000000000000000400000000000000000000000000000000000000000000000000000000000000200000026756474610000001ea978797a001215c72b34382e383538342b3030322e323934352f', 'hex')), 'hex') AS hash_matches
   FROM photofactory.inspect_file('/tmp/pf_regress_clip.mp4') AS j;
+-- Its only time is UTC (mvhd) and it has a GPS position near Paris: the zone
+-- comes from the position (zone1970.tab), resolved by PostgreSQL's zone code.
+SELECT j->>'time_zone' AS time_zone, j->>'captured_at' AS captured_at,
+       j->>'utc_offset_minutes' AS utc_offset, j->>'utc_epoch' AS utc_epoch
+  FROM photofactory.inspect_file('/tmp/pf_regress_clip.mp4') AS j;
 SELECT lo_unlink(4242421);

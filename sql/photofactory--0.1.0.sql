@@ -102,6 +102,9 @@ CREATE TABLE photofactory.media_assets (
     date_source        text,
     media_kind         text,
     media_format       text,
+    -- Which zone gave captured_at its offset: 'file', 'gps:<IANA zone>',
+    -- 'default:<IANA zone>', 'paired[:...]'; NULL when no zone was involved.
+    time_zone          text,
 
     CONSTRAINT media_assets_pkey PRIMARY KEY (id),
     CONSTRAINT media_assets_file_hash_key UNIQUE (file_hash),
@@ -127,6 +130,8 @@ CREATE TABLE photofactory.media_assets (
         CHECK (date_source IN ('exif_original', 'exif_digitized', 'exif_image', 'xmp',
                                'video_local', 'video_utc', 'filename', 'mtime')),
     CONSTRAINT media_assets_media_kind_check CHECK (media_kind IN ('image', 'video')),
+    CONSTRAINT media_assets_time_zone_check
+        CHECK (time_zone ~ '^(file|paired|(gps|default|paired):.+)$'),
     -- One spelling per format ('jpeg', never 'JPEG'), so grouping by it works.
     CONSTRAINT media_assets_media_format_check
         CHECK (media_format <> '' AND media_format = lower(media_format))
@@ -178,6 +183,7 @@ COMMENT ON COLUMN photofactory.media_assets.utc_offset_minutes IS 'UTC offset of
 COMMENT ON COLUMN photofactory.media_assets.date_source IS 'Which rule produced captured_at (exif_original, ..., filename, mtime)';
 COMMENT ON COLUMN photofactory.media_assets.media_kind IS 'image or video';
 COMMENT ON COLUMN photofactory.media_assets.media_format IS 'Container/codec family in lower case, e.g. jpeg, heic, mp4';
+COMMENT ON COLUMN photofactory.media_assets.time_zone IS 'Where the offset of captured_at came from: file, gps:<zone>, default:<zone>, paired; NULL when no zone was involved';
 
 -- Server-maintained columns and the rules a CHECK cannot express (they need
 -- OLD): immutability of location, first-time-wins *_at, created_at/ingested_at
@@ -1063,13 +1069,14 @@ BEGIN
 
     INSERT INTO photofactory.media_assets
         (id, file_hash, original_name, original_path, final_path, size_bytes, captured_at,
-         location, has_errors, error_message, utc_offset_minutes, date_source, media_kind, media_format)
+         location, has_errors, error_message, utc_offset_minutes, date_source, media_kind, media_format,
+         time_zone)
     SELECT j.asset_id, j.file_hash, left(j.details->>'original_name', 512), j.details->>'original_path',
            j.storage_root || '/' || u.rel,
            (j.details->>'size_bytes')::bigint, (j.details->>'captured_at')::timestamp,
            NULLIF(j.details->'location', 'null'::jsonb), j.details ? 'error_message', j.details->>'error_message',
            (j.details->>'utc_offset_minutes')::smallint, j.details->>'date_source',
-           j.details->>'media_kind', j.details->>'media_format'
+           j.details->>'media_kind', j.details->>'media_format', j.details->>'time_zone'
       FROM unnest(p_ids, p_final_rels) AS u(id, rel)
       JOIN photofactory.ingest_journal j ON j.id = u.id
      WHERE j.outcome = 'ingested'
@@ -1402,13 +1409,14 @@ BEGIN
     END IF;
     INSERT INTO photofactory.media_assets
         (file_hash, original_name, original_path, final_path, size_bytes, captured_at, location,
-         error_message, utc_offset_minutes, date_source, media_kind, media_format)
+         error_message, utc_offset_minutes, date_source, media_kind, media_format, time_zone)
     VALUES
         (f->>'sha256', left(regexp_replace(p_path, '^.*/', ''), 512), p_path, p_path,
          (f->>'size_bytes')::bigint, (f->>'captured_at')::timestamp, NULLIF(f->'location', 'null'::jsonb),
          CASE WHEN jsonb_array_length(f->'metadata_errors') > 0
               THEN 'metadata: ' || (SELECT string_agg(e, '; ') FROM jsonb_array_elements_text(f->'metadata_errors') e) END,
-         (f->>'utc_offset_minutes')::smallint, f->>'date_source', f->>'media_kind', f->>'media_format')
+         (f->>'utc_offset_minutes')::smallint, f->>'date_source', f->>'media_kind', f->>'media_format',
+         f->>'time_zone')
     RETURNING id INTO v_id;
     INSERT INTO photofactory.inbox_events (outcome, original_name, original_path, stored_path, file_hash,
                                            size_bytes, asset_id, reason)

@@ -16,6 +16,16 @@ std::string asset_facts_json(const AssetFacts& f, const std::string& destination
     else
         o.add_null("utc_offset_minutes");
     o.add("date_source", f.date_source);
+    if (f.utc_epoch)
+        o.add("utc_epoch", *f.utc_epoch);
+    else
+        o.add_null("utc_epoch");
+    // "gps:Europe/Berlin", "default:Europe/Paris", "file" (the media_assets.time_zone column) or null
+    if (f.zone_source.empty())
+        o.add_null("time_zone");
+    else
+        o.add("time_zone", time_zone_label(f));
+    o.add("motion_photo", f.motion_photo);
     if (f.location) {
         JsonObject loc;
         loc.add("lat", f.location->lat).add("lon", f.location->lon);

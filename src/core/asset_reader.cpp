@@ -12,12 +12,49 @@
 #include "core/exif_reader.hpp"
 #include "core/filename_date.hpp"
 #include "core/sha256.hpp"
+#include "core/zone_from_location.hpp"
 
 namespace pf {
 namespace {
 
-int offset_at(const ReadOptions& o, int64_t utc) {
-    return o.utc_offset_for ? o.utc_offset_for(utc, o.utc_offset_ctx) : 0;
+const char* default_name(const ReadOptions& o) {
+    return o.default_zone_name && *o.default_zone_name ? o.default_zone_name : "UTC";
+}
+
+// Wall clock of a UTC instant in the default zone (zone_source "default").
+void date_in_default_zone(const ReadOptions& o, int64_t utc, AssetFacts& f, LocalDateTime& t, int& off) {
+    off = 0;
+    if (o.utc_offset_for == nullptr || !o.utc_offset_for(utc, nullptr, &off, o.utc_offset_ctx)) off = 0;
+    t = from_epoch(utc, off);
+    f.time_zone = default_name(o);
+    f.zone_source = "default";
+}
+
+// Wall clock of a UTC instant, in the zone of the file's GPS position when the
+// caller knows that zone, else in the default zone.
+void date_in_best_zone(const ReadOptions& o, int64_t utc, AssetFacts& f, LocalDateTime& t, int& off) {
+    if (o.zone_from_gps && o.utc_offset_for != nullptr && f.location) {
+        if (auto zone = zone_from_location(f.location->lat, f.location->lon)) {
+            int m = 0;
+            if (o.utc_offset_for(utc, zone->c_str(), &m, o.utc_offset_ctx)) {
+                off = m;
+                t = from_epoch(utc, off);
+                f.time_zone = *zone;
+                f.zone_source = "gps";
+                return;
+            }
+        }
+    }
+    date_in_default_zone(o, utc, f, t, off);
+}
+
+// The instant of a wall clock with a known offset.
+int64_t instant_of(const LocalDateTime& t, int offset_minutes) {
+    return to_epoch_utc(t) - static_cast<int64_t>(offset_minutes) * 60;
+}
+
+bool is_bmff_video(const std::string& format) {
+    return format == "mp4" || format == "mov" || format == "m4v" || format == "3gp";
 }
 
 bool same_file_state(const struct stat& a, const struct stat& b) {
@@ -86,18 +123,51 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
         if (!img.captured && !img.location && head_len < f.size_bytes) {
             // Metadata beyond the head (large TIFF/RAW): let Exiv2 seek in the
             // file itself, through our descriptor (never the path: no races).
-            img = read_image_facts_path("/proc/self/fd/" + std::to_string(fd), now);
+            ImageFacts again = read_image_facts_path("/proc/self/fd/" + std::to_string(fd), now);
+            again.motion_photo = again.motion_photo || img.motion_photo;
+            img = std::move(again);
         }
+        if (!img.captured && !img.location && (f.type.format == "heic" || f.type.format == "avif")) {
+            // Exiv2 0.27 misses the Exif item of some HEIF files (e.g. written by
+            // ImageMagick, tagged by exiftool): read the item ourselves.
+            HeifMetadata m = head_len == f.size_bytes ? read_heif_metadata(MemoryRandomAccess(head.get(), head_len))
+                                                      : read_heif_metadata(FdRandomAccess(fd));
+            if (!m.exif.empty() || !m.xmp.empty()) {
+                ImageFacts own = read_exif_block(m.exif, m.xmp, now);
+                // Exiv2's complaints about the file are moot once the fallback has read it.
+                if (own.captured || own.location) img = std::move(own);
+                else img.errors.insert(img.errors.end(), own.errors.begin(), own.errors.end());
+            }
+        }
+        if (!img.captured && !img.location && f.type.format == "png") {
+            std::string exif, xmp;
+            find_png_metadata(head.get(), head_len, exif, xmp);
+            if (!exif.empty() || !xmp.empty()) {
+                ImageFacts own = read_exif_block(exif, xmp, now);
+                if (own.captured || own.location) img = std::move(own);
+            }
+        }
+        if (!img.captured && !img.location && f.type.format == "gif") {
+            // GIF keeps XMP in an application extension that Exiv2 0.27 skips.
+            std::string xmp = find_xmp_packet(head.get(), head_len);
+            if (!xmp.empty()) img = read_exif_block("", xmp, now);
+        }
+        if (f.type.format == "jpeg" && !img.motion_photo) img.motion_photo = has_motion_photo_marker(head.get(), head_len);
         f.metadata_errors = img.errors;
         f.location = img.location;
+        f.motion_photo = img.motion_photo;
         if (img.captured) {
             f.captured = *img.captured;
             f.utc_offset_minutes = img.offset_minutes;
             f.date_source = img.date_source;
+            if (img.offset_minutes) {
+                f.utc_epoch = instant_of(f.captured, *img.offset_minutes);
+                f.zone_source = "file";
+            }
         }
     } else {
         VideoFacts v;
-        if (f.type.format == "mp4" || f.type.format == "mov" || f.type.format == "m4v" || f.type.format == "3gp") {
+        if (is_bmff_video(f.type.format)) {
             if (head_len == f.size_bytes)
                 v = read_video_facts(MemoryRandomAccess(head.get(), head_len));
             else
@@ -106,16 +176,39 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
         f.metadata_errors = v.errors;
         f.location = v.location;
         if (v.apple_local && is_plausible(*v.apple_local, now)) {
+            // Local time as the phone saw it, with its offset.
             f.captured = *v.apple_local;
             f.utc_offset_minutes = v.apple_offset_minutes;
             f.date_source = "video_local";
-        } else if (v.creation_utc_epoch) {
-            int off = offset_at(opts, *v.creation_utc_epoch);
-            LocalDateTime t = from_epoch(*v.creation_utc_epoch, off);
-            if (is_plausible(t, now)) {
-                f.captured = t;
-                f.utc_offset_minutes = off;
-                f.date_source = "video_utc";
+            if (v.apple_offset_minutes) {
+                f.utc_epoch = instant_of(f.captured, *v.apple_offset_minutes);
+                f.zone_source = "file";
+            } else {
+                f.utc_epoch = v.creation_utc_epoch;  // the instant still comes from mvhd
+            }
+        } else if (v.day_local && v.day_offset_minutes && *v.day_offset_minutes != 0 && is_plausible(*v.day_local, now)) {
+            // ©day with a real zone: local time too. ("Z" means UTC: treated like mvhd below.)
+            f.captured = *v.day_local;
+            f.utc_offset_minutes = v.day_offset_minutes;
+            f.date_source = "video_local";
+            f.utc_epoch = instant_of(f.captured, *v.day_offset_minutes);
+            f.zone_source = "file";
+        } else {
+            std::optional<int64_t> utc = v.creation_utc_epoch;
+            if (!utc && v.day_local && v.day_offset_minutes) utc = instant_of(*v.day_local, 0);
+            if (utc) {
+                LocalDateTime t;
+                int off = 0;
+                date_in_best_zone(opts, *utc, f, t, off);
+                if (is_plausible(t, now)) {
+                    f.captured = t;
+                    f.utc_offset_minutes = off;
+                    f.date_source = "video_utc";
+                    f.utc_epoch = utc;
+                } else {
+                    f.time_zone.clear();
+                    f.zone_source.clear();
+                }
             }
         }
     }
@@ -125,13 +218,20 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
             f.date_source = "filename";
         } else {
             int64_t mt = static_cast<int64_t>(before.st_mtim.tv_sec);
-            int off = offset_at(opts, mt);
-            f.captured = from_epoch(mt, off);
+            int off = 0;
+            date_in_default_zone(opts, mt, f, f.captured, off);
             f.utc_offset_minutes = off;
             f.date_source = "mtime";
+            f.utc_epoch = mt;
         }
     }
     return f;
+}
+
+std::string time_zone_label(const AssetFacts& f) {
+    if (f.zone_source.empty()) return "";
+    if (f.time_zone.empty()) return f.zone_source;
+    return f.zone_source + ":" + f.time_zone;
 }
 
 }  // namespace pf

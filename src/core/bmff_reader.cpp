@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -57,9 +58,10 @@ struct Box {
     char type[5];
 };
 
-class Walker {
+// Box iteration shared by the video and the HEIF readers.
+class BoxReader {
 public:
-    Walker(const RandomAccess& in, VideoFacts& f) : in_(in), f_(f) {}
+    BoxReader(const RandomAccess& in, std::vector<std::string>& errors) : in_(in), errors_(errors) {}
 
     // Calls fn for each box in [start, end). Stops on a malformed header.
     void each(uint64_t start, uint64_t end, const std::function<void(const Box&)>& fn) {
@@ -79,11 +81,11 @@ public:
             Box b{off, off + hdr, 0, {0}};
             std::memcpy(b.type, h + 4, 4);
             if (size < hdr) {
-                f_.errors.push_back(std::string("invalid size of box '") + b.type + "'");
+                errors_.push_back(std::string("invalid size of box '") + printable(b.type) + "'");
                 return;
             }
             if (size > end - off) {
-                f_.errors.push_back(std::string("box '") + b.type + "' is truncated");
+                errors_.push_back(std::string("box '") + printable(b.type) + "' is truncated");
                 size = end - off;  // read what is there; stop after it
             }
             b.end = off + size;
@@ -92,20 +94,46 @@ public:
         }
     }
 
-    std::vector<uint8_t> load(const Box& b) {
+    // The payload of a small box (empty when larger than max).
+    std::vector<uint8_t> load(const Box& b, size_t max = kMaxSmallBox) {
         uint64_t n = b.end - b.body;
-        if (n > kMaxSmallBox) return {};
+        if (n > max) return {};
         std::vector<uint8_t> v(static_cast<size_t>(n));
         v.resize(in_.read_at(b.body, v.data(), v.size()));
         return v;
     }
 
+    static std::string printable(const char* type) {
+        std::string s;
+        for (int i = 0; i < 4 && type[i]; i++) {
+            unsigned char c = static_cast<unsigned char>(type[i]);
+            if (c >= 0x20 && c < 0x7f) {
+                s.push_back(static_cast<char>(c));
+            } else {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02X", c);
+                s += buf;
+            }
+        }
+        return s;
+    }
+
+protected:
+    const RandomAccess& in_;
+    std::vector<std::string>& errors_;
+};
+
+bool is(const Box& b, const char* type) { return std::memcmp(b.type, type, 4) == 0; }
+
+class Walker : public BoxReader {
+public:
+    Walker(const RandomAccess& in, VideoFacts& f) : BoxReader(in, f.errors), f_(f) {}
+
     void moov(const Box& m) {
-        std::vector<std::string> keys;
         each(m.body, m.end, [&](const Box& b) {
-            if (std::memcmp(b.type, "mvhd", 4) == 0) mvhd(b);
-            else if (std::memcmp(b.type, "udta", 4) == 0) udta(b, 1);
-            else if (std::memcmp(b.type, "meta", 4) == 0) meta(b);
+            if (is(b, "mvhd")) mvhd(b);
+            else if (is(b, "udta")) udta(b, 1);
+            else if (is(b, "meta")) meta(b);
         });
     }
 
@@ -114,26 +142,34 @@ public:
         size_t n = in_.read_at(b.body, p, sizeof p);
         if (n < 8) return;
         uint64_t t = 0;
-        if (p[0] == 1) {
+        if (p[0] == 1) {  // version 1: 64-bit times
             if (n < 12) return;
             t = be64(p + 4);
         } else {
             t = be32(p + 4);
         }
         // 0 means "not set"; anything before 1970 is a camera whose clock was never set.
-        if (t > kMacToUnix) f_.creation_utc_epoch = static_cast<int64_t>(t - kMacToUnix);
+        // Beyond year 9999 is garbage (and would overflow the arithmetic).
+        if (t > kMacToUnix && t < kMacToUnix + 253402300800ULL)
+            f_.creation_utc_epoch = static_cast<int64_t>(t - kMacToUnix);
+    }
+
+    // QuickTime user-data text: 16-bit length, 16-bit language, text.
+    std::optional<std::string> udta_text(const Box& b) {
+        auto v = load(b, 4096);
+        if (v.size() <= 4) return std::nullopt;
+        size_t len = std::min<size_t>(be16(v.data()), v.size() - 4);
+        return std::string(reinterpret_cast<char*>(v.data()) + 4, len);
     }
 
     void udta(const Box& u, int depth) {
         if (depth > kMaxDepth) return;
         each(u.body, u.end, [&](const Box& b) {
-            if (std::memcmp(b.type, "\xA9xyz", 4) == 0 && !f_.location) {
-                auto v = load(b);
-                if (v.size() > 4) {
-                    size_t len = std::min<size_t>(be16(v.data()), v.size() - 4);
-                    f_.location = parse_iso6709(std::string(reinterpret_cast<char*>(v.data()) + 4, len));
-                }
-            } else if (std::memcmp(b.type, "meta", 4) == 0) {
+            if (is(b, "\xA9xyz") && !f_.location) {
+                if (auto t = udta_text(b)) f_.location = parse_iso6709(*t);
+            } else if (is(b, "\xA9" "day") && !f_.day_local) {
+                if (auto t = udta_text(b)) day(*t);
+            } else if (is(b, "meta")) {
                 meta(b);
             }
         });
@@ -146,7 +182,7 @@ public:
         uint64_t first = std::memcmp(p + 4, "hdlr", 4) == 0 ? m.body : m.body + 4;
         std::vector<std::string> keys;
         each(first, m.end, [&](const Box& b) {
-            if (std::memcmp(b.type, "keys", 4) == 0) {
+            if (is(b, "keys")) {
                 auto v = load(b);
                 if (v.size() < 8) return;
                 uint32_t count = be32(v.data() + 4);
@@ -157,29 +193,46 @@ public:
                     keys.emplace_back(reinterpret_cast<char*>(v.data()) + off + 8, sz - 8);
                     off += sz;
                 }
-            } else if (std::memcmp(b.type, "ilst", 4) == 0) {
+            } else if (is(b, "ilst")) {
                 ilst(b, keys);
             }
         });
     }
 
+    // Items are either indexes into `keys` (Apple mdta) or four-character codes
+    // (iTunes-style: ©day, ©xyz).
     void ilst(const Box& l, const std::vector<std::string>& keys) {
         each(l.body, l.end, [&](const Box& item) {
+            enum { None, Date, Day, Loc } what = None;
             uint32_t index = be32(reinterpret_cast<const uint8_t*>(item.type));
-            if (index == 0 || index > keys.size()) return;
-            const std::string& key = keys[index - 1];
-            bool date = key == "com.apple.quicktime.creationdate";
-            bool loc = key == "com.apple.quicktime.location.ISO6709";
-            if (!date && !loc) return;
+            if (is(item, "\xA9" "day")) {
+                what = Day;
+            } else if (is(item, "\xA9xyz")) {
+                what = Loc;
+            } else if (index != 0 && index <= keys.size()) {
+                const std::string& key = keys[index - 1];
+                if (key == "com.apple.quicktime.creationdate") what = Date;
+                else if (key == "com.apple.quicktime.location.ISO6709") what = Loc;
+            }
+            if (what == None) return;
             each(item.body, item.end, [&](const Box& d) {
-                if (std::memcmp(d.type, "data", 4) != 0) return;
+                if (!is(d, "data")) return;
                 auto v = load(d);
                 if (v.size() <= 8) return;
                 std::string s(reinterpret_cast<char*>(v.data()) + 8, v.size() - 8);
-                if (date) creationdate(s);
+                while (!s.empty() && s.back() == '\0') s.pop_back();
+                if (what == Date) creationdate(s);
+                else if (what == Day) { if (!f_.day_local) day(s); }
                 else if (!f_.location) f_.location = parse_iso6709(s);
             });
         });
+    }
+
+    static std::optional<int> trailing_offset(const std::string& s) {
+        if (s.size() <= 19) return std::nullopt;
+        size_t z = s.find_first_of("+-Z", 19);
+        if (z == std::string::npos) return std::nullopt;
+        return parse_utc_offset(s.substr(z));
     }
 
     void creationdate(const std::string& s) {
@@ -189,14 +242,18 @@ public:
             return;
         }
         f_.apple_local = t;
-        if (s.size() > 19) {
-            size_t z = s.find_first_of("+-Z", 19);
-            if (z != std::string::npos) f_.apple_offset_minutes = parse_utc_offset(s.substr(z));
-        }
+        f_.apple_offset_minutes = trailing_offset(s);
+    }
+
+    void day(const std::string& s) {
+        auto t = parse_exif_datetime(s);
+        // A bare year ("2023") says too little to date a file by.
+        if (!t || s.size() < 19) return;
+        f_.day_local = t;
+        f_.day_offset_minutes = trailing_offset(s);
     }
 
 private:
-    const RandomAccess& in_;
     VideoFacts& f_;
 };
 
@@ -230,6 +287,250 @@ VideoFacts read_video_facts(const RandomAccess& in) {
     });
     if (!seen_moov) f.errors.push_back("no 'moov' box: video metadata unavailable");
     return f;
+}
+
+// ---------------------------------------------------------------- HEIF items
+
+namespace {
+
+constexpr size_t kMaxItemBytes = 16u << 20;  // an EXIF/XMP item larger than this is not metadata
+
+// Big-endian cursor over a loaded box payload; every read is bounds-checked.
+class Cursor {
+public:
+    Cursor(const std::vector<uint8_t>& v, size_t pos = 0) : v_(v), pos_(pos) {}
+    bool ok() const { return ok_; }
+    size_t pos() const { return pos_; }
+    uint64_t uint(int bytes) {  // bytes ∈ {0, 1, 2, 4, 8}
+        if (bytes == 0) return 0;
+        if (pos_ + static_cast<size_t>(bytes) > v_.size()) {
+            ok_ = false;
+            pos_ = v_.size();
+            return 0;
+        }
+        uint64_t r = 0;
+        for (int i = 0; i < bytes; i++) r = (r << 8) | v_[pos_ + static_cast<size_t>(i)];
+        pos_ += static_cast<size_t>(bytes);
+        return r;
+    }
+    std::string cstring() {
+        std::string s;
+        while (pos_ < v_.size() && v_[pos_] != 0) s.push_back(static_cast<char>(v_[pos_++]));
+        if (pos_ < v_.size()) pos_++;
+        else ok_ = false;
+        return s;
+    }
+    std::string fourcc() {
+        if (pos_ + 4 > v_.size()) {
+            ok_ = false;
+            pos_ = v_.size();
+            return "";
+        }
+        std::string s(reinterpret_cast<const char*>(v_.data()) + pos_, 4);
+        pos_ += 4;
+        return s;
+    }
+
+private:
+    const std::vector<uint8_t>& v_;
+    size_t pos_;
+    bool ok_ = true;
+};
+
+struct Extent {
+    uint64_t offset, length;
+};
+struct ItemLocation {
+    int construction_method = 0;  // 0: file offset, 1: inside idat
+    std::vector<Extent> extents;
+};
+
+struct HeifItem {
+    uint32_t id = 0;
+    std::string type;          // "Exif", "mime", "hvc1", ...
+    std::string content_type;  // for mime items
+};
+
+class HeifReader : public BoxReader {
+public:
+    HeifReader(const RandomAccess& in, HeifMetadata& out) : BoxReader(in, out.errors), out_(out) {}
+
+    void run() {
+        bool seen = false;
+        each(0, in_.size(), [&](const Box& b) {
+            if (!seen && is(b, "meta")) {
+                seen = true;
+                meta(b);
+            }
+        });
+        if (!seen) errors_.push_back("no file-level 'meta' box: no HEIF metadata items");
+    }
+
+private:
+    void meta(const Box& m) {
+        std::vector<HeifItem> items;
+        std::vector<std::pair<uint32_t, ItemLocation>> locs;
+        uint64_t idat_body = 0, idat_end = 0;
+        each(m.body + 4, m.end, [&](const Box& b) {  // meta is a full box: skip version/flags
+            if (is(b, "iinf")) iinf(b, items);
+            else if (is(b, "iloc")) iloc(b, locs);
+            else if (is(b, "idat")) {
+                idat_body = b.body;
+                idat_end = b.end;
+            }
+        });
+        for (const HeifItem& it : items) {
+            bool exif = it.type == "Exif";
+            bool xmp = it.type == "mime" && it.content_type == "application/rdf+xml";
+            if (!exif && !xmp) continue;
+            if ((exif && !out_.exif.empty()) || (xmp && !out_.xmp.empty())) continue;
+            const ItemLocation* loc = nullptr;
+            for (auto& l : locs)
+                if (l.first == it.id) loc = &l.second;
+            if (loc == nullptr) {
+                errors_.push_back("HEIF item " + std::to_string(it.id) + " has no location");
+                continue;
+            }
+            std::string data;
+            if (!item_data(*loc, idat_body, idat_end, data)) continue;
+            if (exif) exif_payload(data);
+            else out_.xmp = data;
+        }
+    }
+
+    void iinf(const Box& b, std::vector<HeifItem>& items) {
+        uint8_t p[4];
+        if (in_.read_at(b.body, p, 4) < 4) return;
+        uint64_t first = b.body + 4 + (p[0] == 0 ? 2 : 4);  // entry_count: 16 bits in v0, else 32
+        each(first, b.end, [&](const Box& e) {
+            if (!is(e, "infe")) return;
+            auto v = load(e, 4096);
+            Cursor c(v);
+            int version = static_cast<int>(c.uint(1));
+            c.uint(3);
+            if (version < 2) return;  // v0/v1 entries carry no item type
+            HeifItem it;
+            it.id = static_cast<uint32_t>(c.uint(version == 2 ? 2 : 4));
+            c.uint(2);  // protection index
+            it.type = c.fourcc();
+            c.cstring();  // item name
+            if (it.type == "mime") it.content_type = c.cstring();
+            if (c.ok() || it.type == "Exif") items.push_back(it);
+        });
+    }
+
+    void iloc(const Box& b, std::vector<std::pair<uint32_t, ItemLocation>>& locs) {
+        auto v = load(b);
+        Cursor c(v);
+        int version = static_cast<int>(c.uint(1));
+        c.uint(3);
+        if (version > 2) {
+            errors_.push_back("unsupported iloc version " + std::to_string(version));
+            return;
+        }
+        int sizes = static_cast<int>(c.uint(1));
+        int offset_size = sizes >> 4, length_size = sizes & 15;
+        sizes = static_cast<int>(c.uint(1));
+        int base_offset_size = sizes >> 4, index_size = version >= 1 ? sizes & 15 : 0;
+        auto valid = [](int n) { return n == 0 || n == 4 || n == 8; };
+        if (!valid(offset_size) || !valid(length_size) || !valid(base_offset_size) || !valid(index_size)) {
+            errors_.push_back("invalid field sizes in iloc");
+            return;
+        }
+        uint64_t count = c.uint(version < 2 ? 2 : 4);
+        for (uint64_t i = 0; i < count && c.ok(); i++) {
+            uint32_t id = static_cast<uint32_t>(c.uint(version < 2 ? 2 : 4));
+            ItemLocation loc;
+            if (version >= 1) loc.construction_method = static_cast<int>(c.uint(2) & 15);
+            c.uint(2);  // data_reference_index (0: this file)
+            uint64_t base = c.uint(base_offset_size);
+            uint64_t extents = c.uint(2);
+            for (uint64_t e = 0; e < extents && c.ok(); e++) {
+                if (index_size > 0) c.uint(index_size);
+                uint64_t off = c.uint(offset_size);
+                uint64_t len = c.uint(length_size);
+                loc.extents.push_back({base + off, len});
+            }
+            if (c.ok()) locs.emplace_back(id, std::move(loc));
+        }
+        if (!c.ok()) errors_.push_back("iloc box is truncated");
+    }
+
+    bool item_data(const ItemLocation& loc, uint64_t idat_body, uint64_t idat_end, std::string& data) {
+        if (loc.construction_method > 1) {
+            errors_.push_back("HEIF item construction method " + std::to_string(loc.construction_method) +
+                              " is not supported");
+            return false;
+        }
+        for (const Extent& e : loc.extents) {
+            uint64_t start, limit;
+            if (loc.construction_method == 1) {
+                if (idat_end == 0) {
+                    errors_.push_back("HEIF item refers to a missing idat box");
+                    return false;
+                }
+                start = idat_body + e.offset;
+                limit = idat_end;
+            } else {
+                start = e.offset;
+                limit = in_.size();
+            }
+            if (start < e.offset || start > limit) {  // overflow or outside
+                errors_.push_back("HEIF item extent lies outside the file");
+                return false;
+            }
+            uint64_t len = e.length == 0 ? limit - start : e.length;  // 0: to the end
+            if (len > limit - start) {
+                errors_.push_back("HEIF item extent lies outside the file");
+                return false;
+            }
+            if (data.size() + len > kMaxItemBytes) {
+                errors_.push_back("HEIF metadata item is implausibly large");
+                return false;
+            }
+            size_t old = data.size();
+            data.resize(old + static_cast<size_t>(len));
+            if (in_.read_at(start, &data[old], static_cast<size_t>(len)) < len) {
+                errors_.push_back("HEIF item extent is truncated");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // An Exif item starts with a 32-bit offset to the TIFF header (after it),
+    // normally 6, skipping "Exif\0\0".
+    void exif_payload(const std::string& d) {
+        auto is_tiff = [&](size_t at) {
+            return at + 4 <= d.size() && (d.compare(at, 4, std::string("II*\0", 4)) == 0 ||
+                                          d.compare(at, 4, std::string("MM\0*", 4)) == 0);
+        };
+        if (d.size() >= 8) {
+            uint64_t skip = be32(reinterpret_cast<const uint8_t*>(d.data()));
+            if (skip < d.size() - 4 && is_tiff(4 + static_cast<size_t>(skip))) {
+                out_.exif = d.substr(4 + static_cast<size_t>(skip));
+                return;
+            }
+        }
+        // Writers that got the offset wrong: look for the TIFF header near the start.
+        for (size_t at = 0; at < 64 && at < d.size(); at++) {
+            if (is_tiff(at)) {
+                out_.exif = d.substr(at);
+                return;
+            }
+        }
+        errors_.push_back("HEIF Exif item holds no TIFF header");
+    }
+
+    HeifMetadata& out_;
+};
+
+}  // namespace
+
+HeifMetadata read_heif_metadata(const RandomAccess& in) {
+    HeifMetadata m;
+    HeifReader(in, m).run();
+    return m;
 }
 
 }  // namespace pf

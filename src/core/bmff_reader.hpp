@@ -48,14 +48,30 @@ private:
 };
 
 struct VideoFacts {
-    std::optional<int64_t> creation_utc_epoch;   // mvhd creation time (UTC); absent when 0
+    std::optional<int64_t> creation_utc_epoch;   // mvhd creation time (UTC, v0 32-bit or v1 64-bit); absent when 0
     std::optional<LocalDateTime> apple_local;    // com.apple.quicktime.creationdate (local wall clock)
     std::optional<int> apple_offset_minutes;     // its UTC offset
+    // ©day (udta text, or an ilst item): a date with its zone ("2023-12-25T12:34:56+0100"), as some
+    // Android phones and cameras write it. day_offset_minutes is set when it carried a zone (Z = 0).
+    std::optional<LocalDateTime> day_local;
+    std::optional<int> day_offset_minutes;
     std::optional<GeoPoint> location;            // udta/©xyz or com.apple.quicktime.location.ISO6709
     std::vector<std::string> errors;             // truncated or inconsistent boxes (never thrown)
 };
 
 VideoFacts read_video_facts(const RandomAccess& in);
+
+// Metadata items of a HEIF/AVIF still (ISO/IEC 23008-12): the file-level `meta`
+// box, its `iinf` item of type `Exif` (and `mime` application/rdf+xml for XMP),
+// located through `iloc` (file offsets or `idat`, any number of extents). This
+// is our own reading, used when Exiv2 finds nothing in a file that has them.
+struct HeifMetadata {
+    std::string exif;  // the TIFF block, from its byte-order mark ("II*\0" / "MM\0*"); empty when none
+    std::string xmp;   // the XMP packet; empty when none
+    std::vector<std::string> errors;
+};
+
+HeifMetadata read_heif_metadata(const RandomAccess& in);
 
 // "+35.6762+139.6503+012.000/" (ISO 6709, decimal degrees) -> point.
 std::optional<GeoPoint> parse_iso6709(const std::string& s);

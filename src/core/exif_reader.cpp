@@ -3,6 +3,9 @@
 #include <exiv2/exiv2.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string_view>
 #include <ctime>
 #include <mutex>
 #include <new>
@@ -44,7 +47,9 @@ std::optional<std::string> xmp_string(const Exiv2::XmpData& d, const char* key) 
 void apply_subsec(LocalDateTime& t, const std::optional<std::string>& subsec) {
     if (!subsec || t.nanosecond != 0) return;
     int scale = 100000000, ns = 0;
-    for (char c : *subsec) {
+    std::string_view digits(*subsec);
+    while (!digits.empty() && digits.front() == ' ') digits.remove_prefix(1);  // "  25" is ASCII padding
+    for (char c : digits) {
         if (c < '0' || c > '9') break;
         if (scale > 0) ns += (c - '0') * scale;
         scale /= 10;
@@ -92,9 +97,24 @@ std::optional<double> xmp_gps(const std::string& s) {
     return v;
 }
 
-void extract(Exiv2::Image& img, ImageFacts& f, int64_t now) {
-    const Exiv2::ExifData& exif = img.exifData();
-    const Exiv2::XmpData& xmp = img.xmpData();
+bool contains(const std::string& hay, const char* needle) { return hay.find(needle) != std::string::npos; }
+
+bool motion_photo_in_xmp(const Exiv2::XmpData& xmp, const std::string& packet) {
+    for (const auto& d : xmp) {
+        const std::string key = d.key();
+        if ((contains(key, ".MotionPhoto") || contains(key, ".MicroVideo")) && !contains(key, "Version") &&
+            !contains(key, "Offset") && !contains(key, "Presentation")) {
+            std::string v = d.toString();
+            if (v == "1" || v == "True" || v == "true") return true;
+        }
+    }
+    return has_motion_photo_marker(reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
+}
+
+void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const std::string& xmp_packet, ImageFacts& f,
+             int64_t now) {
+    f.has_metadata = f.has_metadata || !exif.empty() || !xmp.empty();
+    f.motion_photo = f.motion_photo || motion_photo_in_xmp(xmp, xmp_packet);
 
     struct Candidate {
         const char* date;
@@ -114,6 +134,7 @@ void extract(Exiv2::Image& img, ImageFacts& f, int64_t now) {
         if (!t || !is_plausible(*t, now)) continue;
         apply_subsec(*t, exif_string(exif, c.subsec));
         f.captured = t;
+        f.offset_minutes.reset();
         if (auto off = exif_string(exif, c.offset)) f.offset_minutes = parse_utc_offset(*off);
         f.date_source = c.source;
         break;
@@ -166,7 +187,7 @@ ImageFacts read_with(Open open, int64_t now) {
             return f;
         }
         img->readMetadata();
-        extract(*img, f, now);
+        extract(img->exifData(), img->xmpData(), img->xmpPacket(), f, now);
     } catch (const Exiv2::AnyError& e) {
         f.errors.push_back(std::string("metadata unreadable: ") + e.what());
     } catch (const std::bad_alloc&) {
@@ -197,6 +218,81 @@ ImageFacts read_image_facts(const uint8_t* data, size_t n, int64_t now_epoch) {
 
 ImageFacts read_image_facts_path(const std::string& path, int64_t now_epoch) {
     return read_with([&] { return Exiv2::ImageFactory::open(path, false); }, now_epoch);
+}
+
+ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packet, int64_t now_epoch) {
+    ImageFacts f;
+    if (now_epoch == 0) now_epoch = static_cast<int64_t>(std::time(nullptr));
+    try {
+        Exiv2::ExifData exif;
+        Exiv2::XmpData xmp;
+        if (!tiff.empty()) {
+            if (tiff.size() > 0xFFFFFFFFu) throw std::length_error("EXIF block too large");
+            Exiv2::ExifParser::decode(exif, reinterpret_cast<const Exiv2::byte*>(tiff.data()),
+                                      static_cast<uint32_t>(tiff.size()));
+        }
+        if (!xmp_packet.empty() && Exiv2::XmpParser::decode(xmp, xmp_packet) != 0)
+            f.errors.push_back("metadata: unreadable XMP packet");
+        extract(exif, xmp, xmp_packet, f, now_epoch);
+    } catch (const Exiv2::AnyError& e) {
+        f.errors.push_back(std::string("metadata unreadable: ") + e.what());
+    } catch (const std::bad_alloc&) {
+        f.errors.push_back("metadata unreadable: absurd sizes (allocation failed)");
+    } catch (const std::exception& e) {
+        f.errors.push_back(std::string("metadata unreadable: ") + e.what());
+    }
+    return f;
+}
+
+void find_png_metadata(const uint8_t* d, size_t n, std::string& exif, std::string& xmp) {
+    exif.clear();
+    xmp.clear();
+    if (n < 8 || std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) != 0) return;
+    size_t off = 8;
+    while (off + 12 <= n) {
+        uint32_t len = (uint32_t(d[off]) << 24) | (uint32_t(d[off + 1]) << 16) | (uint32_t(d[off + 2]) << 8) | d[off + 3];
+        const uint8_t* type = d + off + 4;
+        if (len > n - off - 12) break;  // truncated: keep what was found
+        const char* body = reinterpret_cast<const char*>(d + off + 8);
+        if (std::memcmp(type, "eXIf", 4) == 0 && exif.empty()) {
+            exif.assign(body, len);
+        } else if (std::memcmp(type, "iTXt", 4) == 0 && xmp.empty()) {
+            // keyword\0 compression-flag compression-method language\0 translated\0 text
+            static const char kw[] = "XML:com.adobe.xmp";
+            if (len > sizeof kw + 2 && std::memcmp(body, kw, sizeof kw) == 0 && body[sizeof kw] == 0) {
+                size_t p = sizeof kw + 2;
+                for (int nul = 0; nul < 2 && p < len; p++)
+                    if (body[p] == 0) nul++;
+                if (p <= len) xmp.assign(body + p, len - p);
+            }
+        } else if (std::memcmp(type, "IEND", 4) == 0) {
+            break;
+        }
+        off += 12 + static_cast<size_t>(len);
+    }
+}
+
+std::string find_xmp_packet(const uint8_t* data, size_t n) {
+    std::string_view s(reinterpret_cast<const char*>(data), n);
+    size_t start = s.find("<x:xmpmeta");
+    if (start == std::string_view::npos) return "";
+    static const char kEnd[] = "</x:xmpmeta>";
+    size_t end = s.find(kEnd, start);
+    if (end == std::string_view::npos) return "";
+    return std::string(s.substr(start, end + sizeof kEnd - 1 - start));
+}
+
+bool has_motion_photo_marker(const uint8_t* data, size_t n) {
+    std::string_view s(reinterpret_cast<const char*>(data), n);
+    for (const char* name : {"MotionPhoto", "MicroVideo"}) {
+        for (size_t at = s.find(name); at != std::string_view::npos; at = s.find(name, at + 1)) {
+            std::string_view rest = s.substr(at + std::strlen(name));
+            // GCamera:MotionPhoto="1" (attribute) or <GCamera:MotionPhoto>1< (element)
+            if (rest.substr(0, 4) == "=\"1\"" || rest.substr(0, 3) == ">1<" || rest.substr(0, 4) == "='1'") return true;
+            if (rest.substr(0, 5) == "_Data") return true;  // Samsung's marker before the MP4
+        }
+    }
+    return false;
 }
 
 }  // namespace pf

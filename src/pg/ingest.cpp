@@ -74,10 +74,12 @@ void fail(FileWork* w, IngestResult r, const char* fmt, ...) {
 void read_step(void* arg) {
     auto* w = static_cast<FileWork*>(arg);
     const pg_tz* zone = capture_zone();
+    const char* zone_name = capture_zone_name(zone);
     w->details = pf_core_call_cstring("reading inbox file", [&]() {
         pf::ReadOptions opts;
         opts.utc_offset_for = utc_offset_minutes_in_zone;
         opts.utc_offset_ctx = const_cast<pg_tz*>(zone);
+        opts.default_zone_name = zone_name;
         pf::InboxRead r;
         if (w->force_reject != nullptr) {
             r.outcome = pf::InboxRead::Outcome::Rejected;
@@ -106,6 +108,9 @@ void read_step(void* arg) {
                 j.add("captured_at", pf::format_sql_timestamp(f.captured));
                 if (f.utc_offset_minutes) j.add("utc_offset_minutes", static_cast<int64_t>(*f.utc_offset_minutes));
                 j.add("date_source", f.date_source);
+                if (!f.zone_source.empty()) j.add("time_zone", pf::time_zone_label(f));
+                if (f.utc_epoch) j.add("utc_epoch", *f.utc_epoch);
+                if (f.motion_photo) j.add("motion_photo", true);
                 j.add("media_kind", f.type.kind == pf::MediaKind::Video ? "video" : "image");
                 j.add("media_format", f.type.format);
                 if (f.location) {

@@ -36,6 +36,7 @@ Datum pf_inspect_file(PG_FUNCTION_ARGS) {
     }
     ensure_core_initialized();
     const pg_tz* zone = capture_zone();
+    const char* zone_name = capture_zone_name(zone);
     const char* slash = strrchr(path, '/');
     const char* name = slash ? slash + 1 : path;
 
@@ -43,6 +44,7 @@ Datum pf_inspect_file(PG_FUNCTION_ARGS) {
         pf::ReadOptions opts;
         opts.utc_offset_for = utc_offset_minutes_in_zone;
         opts.utc_offset_ctx = const_cast<pg_tz*>(zone);
+        opts.default_zone_name = zone_name;
         pf::AssetFacts facts = pf::read_asset(fd, name, opts);
         std::string dest = "Originals/" + pf::date_folder(facts.captured) + "/" + pf::sanitize_filename(name).name;
         return pf::asset_facts_json(facts, dest);

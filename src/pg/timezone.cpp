@@ -3,6 +3,28 @@
 #include "pg/gucs.hpp"
 
 namespace pf::pg {
+namespace {
+
+// pg_tzset, with any PostgreSQL error caught right here. C-style frame: no C++
+// object lives across the setjmp.
+const pg_tz* tzset_guarded(const char* name) {
+    const pg_tz* volatile result = nullptr;
+    MemoryContext old = CurrentMemoryContext;
+    PG_TRY();
+    {
+        result = pg_tzset(name);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(old);
+        FlushErrorState();
+        result = nullptr;
+    }
+    PG_END_TRY();
+    return result;
+}
+
+}  // namespace
 
 const pg_tz* capture_zone() {
     if (guc_default_timezone != nullptr && guc_default_timezone[0] != '\0') {
@@ -12,12 +34,27 @@ const pg_tz* capture_zone() {
     return session_timezone;
 }
 
-int utc_offset_minutes_in_zone(int64_t utc_epoch, void* ctx) {
+const char* capture_zone_name(const pg_tz* zone) {
+    if (zone == nullptr) return "UTC";
+    const char* name = pg_get_timezone_name(const_cast<pg_tz*>(zone));
+    return name != nullptr && name[0] != '\0' ? name : "UTC";
+}
+
+bool utc_offset_minutes_in_zone(int64_t utc_epoch, const char* zone_name, int* offset_minutes, void* ctx) {
     const pg_tz* tz = static_cast<const pg_tz*>(ctx);
-    if (tz == nullptr) return 0;
+    if (zone_name != nullptr) {
+        tz = tzset_guarded(zone_name);
+        if (tz == nullptr) return false;
+    }
+    if (tz == nullptr) {
+        *offset_minutes = 0;
+        return true;
+    }
     pg_time_t t = static_cast<pg_time_t>(utc_epoch);
     struct pg_tm* tm = pg_localtime(&t, tz);
-    return tm == nullptr ? 0 : static_cast<int>(tm->tm_gmtoff / 60);
+    if (tm == nullptr) return false;
+    *offset_minutes = static_cast<int>(tm->tm_gmtoff / 60);
+    return true;
 }
 
 }  // namespace pf::pg

@@ -1,7 +1,7 @@
 -- Schema of photofactory: tables, columns (type, NOT NULL, default), keys,
 -- indexes, checks, triggers, the view and the functions' signatures.
 BEGIN;
-SELECT plan(177);
+SELECT plan(180);
 
 SELECT has_schema('photofactory');
 SELECT has_table('photofactory', t, format('table photofactory.%s exists', t))
@@ -14,7 +14,7 @@ SELECT columns_are('photofactory', 'media_assets', ARRAY[
     'ingested_at', 'location', 'is_ingested', 'is_geocoded', 'is_thumbnailed', 'is_curated',
     'is_backed_up', 'has_errors', 'error_message', 'geocoded_at', 'thumbnailed_at', 'curated_at',
     'backed_up_at', 'created_at', 'updated_at', 'utc_offset_minutes', 'date_source', 'media_kind',
-    'media_format']);
+    'media_format', 'time_zone']);
 SELECT col_type_is('photofactory', 'media_assets', c, t, format('media_assets.%s is %s', c, t))
   FROM (VALUES ('id', 'uuid'), ('file_hash', 'character varying(64)'),
                ('original_name', 'character varying(512)'), ('original_path', 'text'),
@@ -27,7 +27,8 @@ SELECT col_type_is('photofactory', 'media_assets', c, t, format('media_assets.%s
                ('thumbnailed_at', 'timestamp with time zone'), ('curated_at', 'timestamp with time zone'),
                ('backed_up_at', 'timestamp with time zone'), ('created_at', 'timestamp with time zone'),
                ('updated_at', 'timestamp with time zone'), ('utc_offset_minutes', 'smallint'),
-               ('date_source', 'text'), ('media_kind', 'text'), ('media_format', 'text')) AS v(c, t);
+               ('date_source', 'text'), ('media_kind', 'text'), ('media_format', 'text'),
+               ('time_zone', 'text')) AS v(c, t);
 SELECT col_not_null('photofactory', 'media_assets', c, format('media_assets.%s is NOT NULL', c))
   FROM unnest(ARRAY['id', 'file_hash', 'original_name', 'original_path', 'final_path', 'size_bytes',
                     'ingested_at', 'is_ingested', 'is_geocoded', 'is_thumbnailed', 'is_curated',
@@ -35,7 +36,7 @@ SELECT col_not_null('photofactory', 'media_assets', c, format('media_assets.%s i
 SELECT col_is_null('photofactory', 'media_assets', c, format('media_assets.%s is nullable', c))
   FROM unnest(ARRAY['captured_at', 'location', 'error_message', 'geocoded_at', 'thumbnailed_at',
                     'curated_at', 'backed_up_at', 'utc_offset_minutes', 'date_source', 'media_kind',
-                    'media_format']) AS c;
+                    'media_format', 'time_zone']) AS c;
 SELECT col_default_is('photofactory', 'media_assets', 'id', 'gen_random_uuid()', 'id defaults to gen_random_uuid()');
 SELECT col_default_is('photofactory', 'media_assets', c, d, format('media_assets.%s defaults to %s', c, d))
   FROM (VALUES ('ingested_at', 'now()'), ('created_at', 'now()'), ('updated_at', 'now()'),
@@ -68,7 +69,7 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'photofactory.med
                     'media_assets_backed_up_check', 'media_assets_has_errors_check',
                     'media_assets_error_message_check', 'media_assets_utc_offset_minutes_check',
                     'media_assets_date_source_check', 'media_assets_media_kind_check',
-                    'media_assets_media_format_check']) AS n;
+                    'media_assets_media_format_check', 'media_assets_time_zone_check']) AS n;
 SELECT has_trigger('photofactory', 'media_assets', 'media_assets_guard', 'media_assets has its guard trigger');
 
 -- system_status.

@@ -1,7 +1,7 @@
 -- Rules enforced by the database on media_assets, system_status(_history)
 -- and inbox_events. Everything runs in one transaction and is rolled back.
 BEGIN;
-SELECT plan(58);
+SELECT plan(65);
 
 -- A helper to insert an asset with only what matters to a test.
 CREATE FUNCTION pg_temp.asset(p_id uuid, p_hash text, p_location jsonb DEFAULT NULL) RETURNS void
@@ -103,6 +103,12 @@ SELECT lives_ok(format($$UPDATE photofactory.media_assets SET date_source = %L W
                 format('date_source %s is accepted', d))
   FROM unnest(ARRAY['exif_original', 'exif_digitized', 'exif_image', 'xmp', 'video_local', 'video_utc',
                     'filename', 'mtime']) AS d;
+SELECT lives_ok(format($$UPDATE photofactory.media_assets SET time_zone = %L WHERE id = '10000000-0000-0000-0000-000000000003'$$, z),
+                format('time_zone %s is accepted', coalesce(z, 'NULL')))
+  FROM unnest(ARRAY['file', 'gps:Europe/Berlin', 'default:Etc/GMT+9', 'paired', NULL]) AS z;
+SELECT throws_ok(format($$UPDATE photofactory.media_assets SET time_zone = %L WHERE id = '10000000-0000-0000-0000-000000000003'$$, z),
+                 '23514', NULL, format('time_zone %s is rejected', z))
+  FROM unnest(ARRAY['Europe/Berlin', 'gps:']) AS z;
 
 -- system_status / system_status_history
 SELECT throws_ok($$INSERT INTO photofactory.system_status (service_name, status) VALUES ('tap-svc', 'FINE')$$,

@@ -60,7 +60,12 @@ std::string apple_meta(const std::string& key, const std::string& value) {
 }
 const uint32_t kMac = 2082844800u;  // 1970-01-01 in seconds since 1904
 
-int offset_plus_two(int64_t, void*) { return 120; }
+// The default zone is UTC+2; named zones are unknown.
+bool offset_plus_two(int64_t, const char* zone, int* minutes, void*) {
+    if (zone != nullptr) return false;
+    *minutes = 120;
+    return true;
+}
 
 }  // namespace
 

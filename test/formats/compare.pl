@@ -1,0 +1,236 @@
+#!/usr/bin/perl
+# Compares pf-inspect's facts with exiftool's reading of the same files
+# (test/formats/compare.sh). usage: compare.pl PF.jsonl EXIFTOOL.json KNOWN.txt NOW
+#
+# What exiftool says, turned into what photofactory should have found — the
+# tag order of docs/formats.md, with exiftool as the reader of each tag:
+#   stills: DateTimeOriginal (+OffsetTimeOriginal, SubSecTimeOriginal), CreateDate
+#           (+OffsetTimeDigitized, SubSecTimeDigitized), ModifyDate (+OffsetTime, SubSecTime),
+#           XMP exif:DateTimeOriginal, photoshop:DateCreated, xmp:CreateDate, (PNG text
+#           Creation Time): the local wall clock, with its offset when there is one.
+#   videos: Keys:CreationDate (local + offset), then ©day (ContentCreateDate) with a zone, then
+#           QuickTime:CreateDate (mvhd, UTC): compared as an instant with pf's utc_epoch.
+#   neither: photofactory must fall back to the file name or the mtime.
+# Placeholders such as 0000:00:00 00:00:00 are not dates (exiftool prints them verbatim).
+# GPS: exiftool's signed decimal degrees (Composite, XMP, or QuickTime GPSCoordinates) against
+# pf's location, to 1e-5 degrees (about a metre).
+use strict;
+use warnings;
+use JSON::PP;
+use Time::Local qw(timegm);
+use File::Basename qw(basename);
+
+my ($pf_file, $et_file, $known_file, $now) = @ARGV;
+die "usage: $0 PF.jsonl EXIFTOOL.json KNOWN.txt NOW\n" unless $known_file;
+my $json = JSON::PP->new->allow_nonref;
+
+my %pf;
+open my $ph, '<', $pf_file or die "$pf_file: $!\n";
+while (my $line = <$ph>) {
+    next unless $line =~ /\S/;
+    my $o = $json->decode($line);
+    $pf{ basename($o->{file}) } = $o;
+}
+close $ph;
+
+my %et;
+{
+    local $/;
+    open my $eh, '<', $et_file or die "$et_file: $!\n";
+    my $text = <$eh>;
+    close $eh;
+    for my $o (@{ $json->decode($text || '[]') }) { $et{ basename($o->{SourceFile}) } = $o; }
+}
+
+my %known;    # "file\taspect" => reason
+open my $kh, '<', $known_file or die "$known_file: $!\n";
+while (<$kh>) {
+    chomp;
+    next if /^\s*(#|$)/;
+    my ($file, $aspect, $reason) = split /\t+/, $_, 3;
+    $known{"$file\t$aspect"} = $reason;
+}
+close $kh;
+
+# Zone labels the GPS rule must give (file-name prefix => time_zone), checked on
+# every UTC-only video; pf-inspect ran with --zone Europe/Paris.
+my %zone_of = (
+    'vid-paris'     => 'gps:Europe/Paris',
+    'vid-tokyo64'   => 'gps:Asia/Tokyo',
+    'vid-pacific'   => 'gps:Etc/GMT+9',
+    'vid-newyork64' => 'gps:America/New_York',
+    'vid-nogps'     => 'default:Europe/Paris',
+);
+
+sub valid_date {    # "YYYY:MM:DD HH:MM:SS[.fff][zone]" -> [wall, fraction, offset-minutes|undef]
+    my ($s) = @_;
+    return undef unless defined $s && !ref $s;
+    my ($Y, $M, $D, $h, $m, $sec, $frac, $zone) =
+      $s =~ /^(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?$/
+      or return undef;
+    return undef if $Y < 1900 || $M < 1 || $M > 12 || $D < 1 || $h > 23 || $m > 59 || $sec > 60;
+    my @mdays = (31, ($Y % 4 == 0 && $Y % 100 != 0) || $Y % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31);
+    return undef if $D > $mdays[$M - 1];
+    return [sprintf('%04d-%02d-%02d %02d:%02d:%02d', $Y, $M, $D, $h, $m, $sec), $frac, offset_minutes($zone)];
+}
+
+sub offset_minutes {
+    my ($z) = @_;
+    return undef unless defined $z && length $z;
+    return 0 if $z eq 'Z';
+    my ($sign, $hh, $mm) = $z =~ /^([+-])(\d\d):?(\d\d)$/ or return undef;
+    my $v = $hh * 60 + $mm;
+    return $sign eq '-' ? -$v : $v;
+}
+
+sub fraction {    # ".123" or subsec digits "123" -> ".123" as pf prints it (microseconds, trailing zeros cut)
+    my ($f) = @_;
+    return '' unless defined $f && length $f;
+    $f =~ s/^\.//;
+    $f =~ s/\D.*//;
+    $f = substr($f . '000000', 0, 6);
+    $f =~ s/0+$//;
+    return length $f ? ".$f" : '';
+}
+
+sub epoch_of {    # wall clock read as UTC
+    my ($w) = @_;
+    my ($Y, $M, $D, $h, $m, $s) = $w =~ /^(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)$/;
+    return timegm($s, $m, $h, $D, $M - 1, $Y);
+}
+
+sub first_of { my ($e, @keys) = @_; for (@keys) { return $e->{$_} if defined $e->{$_} } return undef; }
+
+# What exiftool's reading says photofactory should have found.
+sub expected_date {
+    my ($e, $kind) = @_;
+    if ($kind eq 'video') {
+        if (my $d = valid_date($e->{'Keys:CreationDate'})) {
+            return { how => 'local', wall => $d->[0], frac => fraction($d->[1]), offset => $d->[2],
+                     tag => 'Keys:CreationDate' };
+        }
+        for my $k ('UserData:ContentCreateDate', 'ItemList:ContentCreateDate') {
+            my $d = valid_date($e->{$k}) or next;
+            next unless defined $d->[2] && $d->[2] != 0;
+            return { how => 'local', wall => $d->[0], frac => fraction($d->[1]), offset => $d->[2], tag => $k };
+        }
+        if (my $d = valid_date($e->{'QuickTime:CreateDate'})) {
+            return { how => 'utc', epoch => epoch_of($d->[0]), tag => 'QuickTime:CreateDate' };
+        }
+        return { how => 'none' };
+    }
+    my @chain = (
+        ['ExifIFD:DateTimeOriginal', 'ExifIFD:OffsetTimeOriginal', 'ExifIFD:SubSecTimeOriginal'],
+        ['ExifIFD:CreateDate', 'ExifIFD:OffsetTimeDigitized', 'ExifIFD:SubSecTimeDigitized'],
+        ['IFD0:ModifyDate', 'ExifIFD:OffsetTime', 'ExifIFD:SubSecTime'],
+        ['XMP-exif:DateTimeOriginal'], ['XMP-photoshop:DateCreated'], ['XMP-xmp:CreateDate'],
+        ['PNG:CreationTime'], ['PNG:CreateDate'],    # PNG text chunks: not read by photofactory
+    );
+    for my $c (@chain) {
+        my $d = valid_date($e->{ $c->[0] }) or next;
+        my $off = $d->[2];
+        $off = offset_minutes($e->{ $c->[1] }) if !defined $off && $c->[1];
+        my $frac = fraction($d->[1]);
+        $frac = fraction($e->{ $c->[2] }) if $frac eq '' && $c->[2];
+        return { how => 'local', wall => $d->[0], frac => $frac, offset => $off, tag => $c->[0] };
+    }
+    return { how => 'none' };
+}
+
+sub expected_gps {
+    my ($e) = @_;
+    my ($lat, $lon);
+    if (defined $e->{'Composite:GPSLatitude'} && defined $e->{'Composite:GPSLongitude'}) {
+        ($lat, $lon) = ($e->{'Composite:GPSLatitude'}, $e->{'Composite:GPSLongitude'});
+    } elsif (defined $e->{'XMP-exif:GPSLatitude'} && defined $e->{'XMP-exif:GPSLongitude'}) {
+        ($lat, $lon) = ($e->{'XMP-exif:GPSLatitude'}, $e->{'XMP-exif:GPSLongitude'});
+    } elsif (defined $e->{'GPS:GPSLatitude'} && defined $e->{'GPS:GPSLongitude'}) {
+        ($lat, $lon) = ($e->{'GPS:GPSLatitude'}, $e->{'GPS:GPSLongitude'});
+        $lat = -$lat if ($e->{'GPS:GPSLatitudeRef'} // 'N') eq 'S';
+        $lon = -$lon if ($e->{'GPS:GPSLongitudeRef'} // 'E') eq 'W';
+    } elsif (my $c = first_of($e, 'UserData:GPSCoordinates', 'Keys:GPSCoordinates', 'ItemList:GPSCoordinates')) {
+        ($lat, $lon) = split ' ', $c;
+    }
+    return undef unless defined $lat && defined $lon;
+    return [$lat + 0, $lon + 0];
+}
+
+my ($files, $agree, $date_ok, $gps_ok, @problems, @explained, @unexplained) = (0, 0, 0, 0);
+for my $name (sort keys %pf) {
+    my $p = $pf{$name};
+    $files++;
+    my @diff;    # [aspect, text]
+    if ($p->{error} || $p->{rejected}) {
+        push @diff, ['read', 'pf-inspect: ' . ($p->{error} // "rejected $p->{rejected}: $p->{detail}")];
+    } else {
+        my $e = $et{$name} // {};
+        my $x = expected_date($e, $p->{media_kind});
+        my ($wall, $frac) = ($p->{captured_at} =~ /^(\S+ \d\d:\d\d:\d\d)(\.\d+)?$/);
+        $frac //= '';
+        my $src = $p->{date_source};
+        my $d_ok;
+        if ($x->{how} eq 'local') {
+            $d_ok = $wall eq $x->{wall} && $frac eq $x->{frac} && $src !~ /^(filename|mtime|video_utc)$/ &&
+              ((defined $x->{offset}) ? (defined $p->{utc_offset_minutes} && $p->{utc_offset_minutes} == $x->{offset})
+                                      : !defined $p->{utc_offset_minutes});
+            push @diff, ['date', sprintf('pf %s%s (%s, offset %s) vs exiftool %s %s%s (offset %s)', $wall, $frac, $src,
+                                         $p->{utc_offset_minutes} // 'none', $x->{tag}, $x->{wall}, $x->{frac},
+                                         $x->{offset} // 'none')] unless $d_ok;
+        } elsif ($x->{how} eq 'utc') {
+            $d_ok = $src eq 'video_utc' && defined $p->{utc_epoch} && $p->{utc_epoch} == $x->{epoch};
+            push @diff, ['date', sprintf('pf utc_epoch %s (%s) vs exiftool %s = %s', $p->{utc_epoch} // 'none', $src,
+                                         $x->{tag}, $x->{epoch})] unless $d_ok;
+        } else {
+            $d_ok = $src eq 'filename' || $src eq 'mtime';
+            push @diff, ['date', "pf $src $wall vs exiftool: no date"] unless $d_ok;
+        }
+        $date_ok++ if $d_ok;
+
+        my $g = expected_gps($e);
+        my $l = $p->{location};
+        my $g_ok = (!$g && !$l) ||
+          ($g && $l && abs($g->[0] - $l->{lat}) < 1e-5 && abs($g->[1] - $l->{lon}) < 1e-5);
+        $gps_ok++ if $g_ok;
+        push @diff, ['gps', sprintf('pf %s vs exiftool %s', $l ? "$l->{lat},$l->{lon}" : 'none',
+                                    $g ? "$g->[0],$g->[1]" : 'none')] unless $g_ok;
+
+        # Rules exiftool cannot judge.
+        my $motion = ($e->{'XMP-GCamera:MotionPhoto'} // 0) == 1 || ($e->{'XMP-GCamera:MicroVideo'} // 0) == 1 ||
+                     $name =~ /^motion-/;
+        push @diff, ['motion_photo', 'pf motion_photo=' . ($p->{motion_photo} ? 'true' : 'false') .
+                                     ' expected ' . ($motion ? 'true' : 'false')]
+          if ($p->{motion_photo} ? 1 : 0) != ($motion ? 1 : 0);
+        for my $prefix (keys %zone_of) {
+            next unless index($name, "$prefix.") == 0;
+            push @diff, ['zone', "pf time_zone " . ($p->{time_zone} // 'null') . " expected $zone_of{$prefix}"]
+              if ($p->{time_zone} // '') ne $zone_of{$prefix};
+        }
+    }
+    if (!@diff) { $agree++; next; }
+    for my $d (@diff) {
+        my $reason = $known{"$name\t$d->[0]"};
+        if (defined $reason) { push @explained, "$name: $d->[0]: $d->[1] -- explained: $reason"; }
+        else { push @unexplained, "$name: $d->[0]: $d->[1]"; }
+    }
+}
+
+my $missing = grep { !exists $pf{$_} } keys %et;
+my $pct = $files ? 100.0 * $agree / $files : 0;
+printf "compare: %d files; dates agree on %d, GPS on %d; fully agree on %d (%.1f %%)\n",
+  $files, $date_ok, $gps_ok, $agree, $pct;
+print "explained disagreement: $_\n" for @explained;
+print "UNEXPLAINED disagreement: $_\n" for @unexplained;
+my @unused = grep { my $k = $_; !grep { index($_, (split /\t/, $k)[0] . ': ' . (split /\t/, $k)[1] . ':') == 0 } @explained }
+             sort keys %known;
+print "note: known disagreement not seen: $_\n" for map { s/\t/ /r } @unused;
+my $failed = scalar(@unexplained);
+if ($files == 0 || $pct < 99.0) {
+    printf "compare: agreement %.1f %% is below 99 %%\n", $pct;
+    $failed++;
+}
+if ($missing) { print "compare: $missing files read by exiftool are missing from pf-inspect's output\n"; $failed++; }
+# Files, not aspects: a file with any unexplained disagreement fails.
+my %bad = map { (split /: /, $_)[0] => 1 } @unexplained;
+my $passed = $files - scalar(keys %bad);
+printf "formats: %d passed, %d failed\n", $passed, $failed;
+exit($failed ? 1 : 0);
