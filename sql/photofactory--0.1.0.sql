@@ -105,6 +105,10 @@ CREATE TABLE photofactory.media_assets (
     -- Which zone gave captured_at its offset: 'file', 'gps:<IANA zone>',
     -- 'default:<IANA zone>', 'paired[:...]'; NULL when no zone was involved.
     time_zone          text,
+    -- Companions (docs/schema.md): the asset this file travels with, and the
+    -- key late companions find their leader by.
+    companion_of       uuid,
+    group_key          text,
 
     CONSTRAINT media_assets_pkey PRIMARY KEY (id),
     CONSTRAINT media_assets_file_hash_key UNIQUE (file_hash),
@@ -132,6 +136,7 @@ CREATE TABLE photofactory.media_assets (
     CONSTRAINT media_assets_media_kind_check CHECK (media_kind IN ('image', 'video')),
     CONSTRAINT media_assets_time_zone_check
         CHECK (time_zone ~ '^(file|paired|(gps|default|paired):.+)$'),
+    CONSTRAINT media_assets_companion_of_check CHECK (companion_of <> id),
     -- One spelling per format ('jpeg', never 'JPEG'), so grouping by it works.
     CONSTRAINT media_assets_media_format_check
         CHECK (media_format <> '' AND media_format = lower(media_format))
@@ -154,6 +159,10 @@ CREATE INDEX idx_media_assets_is_backed_up ON photofactory.media_assets (ingeste
     WHERE is_ingested AND NOT is_backed_up;
 CREATE INDEX idx_media_assets_has_errors ON photofactory.media_assets (ingested_at)
     WHERE has_errors;
+CREATE INDEX idx_media_assets_companion_of ON photofactory.media_assets (companion_of)
+    WHERE companion_of IS NOT NULL;
+CREATE INDEX idx_media_assets_group_key ON photofactory.media_assets (group_key, ingested_at)
+    WHERE companion_of IS NULL;
 
 COMMENT ON TABLE photofactory.media_assets IS
     'Ledger of every ingested file (one row per distinct content); see docs/schema.md';
@@ -358,7 +367,7 @@ CREATE TABLE photofactory.inbox_events (
     asset_id      uuid,
     reason        text,
     CONSTRAINT inbox_events_pkey PRIMARY KEY (id),
-    CONSTRAINT inbox_events_outcome_check CHECK (outcome IN ('ingested', 'duplicate', 'rejected')),
+    CONSTRAINT inbox_events_outcome_check CHECK (outcome IN ('ingested', 'duplicate', 'sidecar', 'rejected')),
     CONSTRAINT inbox_events_file_hash_check CHECK (file_hash ~ '^[0-9a-f]{64}$'),
     CONSTRAINT inbox_events_size_bytes_check CHECK (size_bytes >= 0),
     -- A file that was read (ingested or found to be a duplicate) has a hash and
@@ -1029,11 +1038,34 @@ GRANT EXECUTE ON FUNCTION photofactory.inspect_file(text) TO photofactory_operat
 -- Moves in flight (see docs/architecture.md, "commit protocol"). A row exists
 -- only between "destination chosen" and "ledger row committed"; after a crash
 -- the librarian's recovery finishes or rolls back each one. Normally empty.
+-- Sidecars (.xmp, .aae, .json) stored beside their asset (docs/schema.md).
+CREATE TABLE photofactory.asset_sidecars (
+    id             uuid        NOT NULL DEFAULT gen_random_uuid(),
+    asset_id       uuid        NOT NULL,
+    kind           text        NOT NULL,
+    file_hash      varchar(64) NOT NULL,
+    original_name  text        NOT NULL,
+    original_path  text        NOT NULL,
+    final_path     text        NOT NULL,
+    size_bytes     bigint      NOT NULL,
+    ingested_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT asset_sidecars_pkey PRIMARY KEY (id),
+    CONSTRAINT asset_sidecars_kind_check CHECK (kind IN ('xmp', 'aae', 'json')),
+    CONSTRAINT asset_sidecars_file_hash_check CHECK (file_hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT asset_sidecars_size_bytes_check CHECK (size_bytes >= 0),
+    CONSTRAINT asset_sidecars_asset_hash_key UNIQUE (asset_id, file_hash),
+    CONSTRAINT asset_sidecars_final_path_key UNIQUE (final_path)
+);
+CREATE INDEX idx_asset_sidecars_file_hash ON photofactory.asset_sidecars (file_hash);
+COMMENT ON TABLE photofactory.asset_sidecars IS
+    'Sidecar files (.xmp, .aae, .json) stored beside their asset, with its name and collision suffix.';
+GRANT SELECT ON photofactory.asset_sidecars TO photofactory_reader;
+
 CREATE TABLE photofactory.ingest_journal (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     created_at    timestamptz NOT NULL DEFAULT now(),
     librarian     integer NOT NULL,
-    outcome       text NOT NULL CHECK (outcome IN ('ingested', 'duplicate', 'rejected')),
+    outcome       text NOT NULL CHECK (outcome IN ('ingested', 'duplicate', 'sidecar', 'rejected')),
     source_rel    bytea NOT NULL,   -- raw bytes: inbox names need not be UTF-8
     dest_rel      text NOT NULL,
     file_hash     text CHECK (file_hash ~ '^[0-9a-f]{64}$'),
@@ -1070,23 +1102,36 @@ BEGIN
     INSERT INTO photofactory.media_assets
         (id, file_hash, original_name, original_path, final_path, size_bytes, captured_at,
          location, has_errors, error_message, utc_offset_minutes, date_source, media_kind, media_format,
-         time_zone)
+         time_zone, companion_of, group_key)
     SELECT j.asset_id, j.file_hash, left(j.details->>'original_name', 512), j.details->>'original_path',
            j.storage_root || '/' || u.rel,
            (j.details->>'size_bytes')::bigint, (j.details->>'captured_at')::timestamp,
            NULLIF(j.details->'location', 'null'::jsonb), j.details ? 'error_message', j.details->>'error_message',
            (j.details->>'utc_offset_minutes')::smallint, j.details->>'date_source',
-           j.details->>'media_kind', j.details->>'media_format', j.details->>'time_zone'
+           j.details->>'media_kind', j.details->>'media_format', j.details->>'time_zone',
+           (j.details->>'companion_of')::uuid, j.details->>'group_key'
       FROM unnest(p_ids, p_final_rels) AS u(id, rel)
       JOIN photofactory.ingest_journal j ON j.id = u.id
      WHERE j.outcome = 'ingested'
+     ORDER BY j.id;
+
+    INSERT INTO photofactory.asset_sidecars
+        (asset_id, kind, file_hash, original_name, original_path, final_path, size_bytes)
+    SELECT j.asset_id, j.details->>'sidecar_kind', j.file_hash, j.details->>'original_name',
+           j.details->>'original_path', j.storage_root || '/' || u.rel, (j.details->>'size_bytes')::bigint
+      FROM unnest(p_ids, p_final_rels) AS u(id, rel)
+      JOIN photofactory.ingest_journal j ON j.id = u.id
+     WHERE j.outcome = 'sidecar'
      ORDER BY j.id;
 
     INSERT INTO photofactory.inbox_events
         (outcome, original_name, original_path, stored_path, file_hash, size_bytes, asset_id, reason)
     SELECT j.outcome, j.details->>'original_name', j.details->>'original_path', j.storage_root || '/' || u.rel,
            j.file_hash, (j.details->>'size_bytes')::bigint, j.asset_id,
-           CASE WHEN j.outcome = 'duplicate' THEN 'same content as asset ' || j.asset_id ELSE j.details->>'reason' END
+           CASE WHEN j.outcome = 'duplicate' THEN 'same content as asset ' || j.asset_id
+                WHEN j.outcome = 'sidecar' THEN j.details->>'sidecar_kind' || ' sidecar of asset ' || j.asset_id
+                WHEN j.details ? 'companion_of' THEN 'companion of asset ' || (j.details->>'companion_of')
+                ELSE j.details->>'reason' END
       FROM unnest(p_ids, p_final_rels) AS u(id, rel)
       JOIN photofactory.ingest_journal j ON j.id = u.id
      ORDER BY j.id;
@@ -1368,12 +1413,15 @@ AS $$
     originals AS (
         SELECT m.id, m.final_path FROM photofactory.media_assets m
          WHERE m.final_path LIKE current_setting('photofactory.storage_dir') || '/Originals/%'
+        UNION ALL
+        SELECT s.asset_id, s.final_path FROM photofactory.asset_sidecars s
+         WHERE s.final_path LIKE current_setting('photofactory.storage_dir') || '/Originals/%'
     )
     SELECT 'missing_file', o.final_path, o.id FROM originals o
      WHERE NOT EXISTS (SELECT 1 FROM on_disk d WHERE d.path = o.final_path)
     UNION ALL
     SELECT 'orphan_file', d.path, NULL::uuid FROM on_disk d
-     WHERE NOT EXISTS (SELECT 1 FROM photofactory.media_assets m WHERE m.final_path = d.path)
+     WHERE NOT EXISTS (SELECT 1 FROM originals o WHERE o.final_path = d.path)
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION photofactory.reconcile() IS

@@ -48,6 +48,14 @@ std::string ascii_lower(std::string_view s) {
     return out;
 }
 
+std::string syncthing_final_name(std::string_view n) {
+    for (std::string_view prefix : {std::string_view(".syncthing."), std::string_view("~syncthing~")}) {
+        if (n.size() > prefix.size() + 4 && n.substr(0, prefix.size()) == prefix && iends_with(n, ".tmp"))
+            return std::string(n.substr(prefix.size(), n.size() - prefix.size() - 4));
+    }
+    return "";
+}
+
 SidecarKind sidecar_kind(std::string_view name) {
     if (iends_with(name, ".xmp")) return SidecarKind::Xmp;
     if (iends_with(name, ".aae")) return SidecarKind::Aae;

@@ -34,6 +34,10 @@ NameParts split_name(std::string_view name, bool sidecar);
 // lower-cased (libraries end up on case-insensitive macOS and Windows disks).
 std::string companion_key(std::string_view rel_path, bool sidecar);
 
+// The name a Syncthing temporary will get once complete (".syncthing.X.tmp"
+// and "~syncthing~X.tmp" -> "X"), so its companions can wait for it; "" otherwise.
+std::string syncthing_final_name(std::string_view temp_name);
+
 // ASCII lower case; bytes >= 0x80 untouched (names need not be UTF-8).
 std::string ascii_lower(std::string_view s);
 

@@ -12,6 +12,7 @@ int guc_heartbeat_interval_s = 30;
 int guc_history_retention_min = 60 * 24 * 60;
 int guc_librarian_workers = 1;
 int guc_settle_time_s = 10;
+int guc_sidecar_wait_s = 600;
 int guc_scan_interval_s = 60;
 int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
@@ -80,6 +81,11 @@ void define_gucs() {
         "photofactory.librarian_workers", "Number of librarian (ingest) workers.", nullptr,
         &guc_librarian_workers, 1, 0, kMaxLibrarians, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
+    DefineCustomIntVariable(
+        "photofactory.sidecar_wait",
+        "How long a sidecar (.xmp, .aae, .json) waits in the inbox for its photo or video.",
+        "Syncthing may deliver a small sidecar before its photo; after this wait a sidecar with no photo goes to Rejected/.",
+        &guc_sidecar_wait_s, 600, 0, 7 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "photofactory.settle_time",
         "How long a file's size and modification time must stay unchanged before it is ingested.",

@@ -12,6 +12,7 @@ extern int guc_heartbeat_interval_s;  // photofactory.heartbeat_interval
 extern int guc_history_retention_min; // photofactory.history_retention
 extern int guc_librarian_workers;     // photofactory.librarian_workers
 extern int guc_settle_time_s;         // photofactory.settle_time
+extern int guc_sidecar_wait_s;        // photofactory.sidecar_wait
 extern int guc_scan_interval_s;       // photofactory.scan_interval
 extern int guc_min_free_space_mb;     // photofactory.min_free_space
 extern bool guc_ingest_enabled;       // photofactory.ingest_enabled

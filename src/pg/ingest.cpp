@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/batch_plan.hpp"
+#include "core/companions.hpp"
 #include "core/errors.hpp"
 #include "core/filename_sanitize.hpp"
 #include "core/inbox_file.hpp"
@@ -28,7 +30,7 @@ namespace {
 // collide with the one-key hash locks below).
 constexpr int32 kSlotLockClass = 1885693505;
 
-enum ReadKind { kRead, kRejected, kUnstable, kVanished };
+enum ReadKind { kRead, kRejected, kUnstable, kVanished, kSidecar };
 
 // One file's way through a batch. Plain C data only: PostgreSQL errors may
 // longjmp over any frame that touches it.
@@ -45,7 +47,17 @@ struct FileWork {
     char date_folder[16];
     char safe_name[1024];
     char* details;  // palloc'd JSON (batch context): everything the ledger rows need
+    char* group_rel;  // palloc'd sanitised relative path: companions are grouped by it
+    bool may_wait;    // a sidecar still inside photofactory.sidecar_wait
+    // facts the plan needs (media)
+    bool video;
+    char format[16];
+    pf::LocalDateTime captured;
+    bool has_offset;
+    int offset;
+    char date_source[24];
     // plan step
+    char patch[8192];  // JSON merged into details: group, companion, re-dating
     int64 journal_id;
     char outcome[16];
     char asset_id[40];
@@ -101,6 +113,12 @@ void read_step(void* arg) {
             case pf::InboxRead::Outcome::Read: {
                 const pf::AssetFacts& f = r.facts;
                 w->kind = kRead;
+                w->video = f.type.kind == pf::MediaKind::Video;
+                snprintf(w->format, sizeof w->format, "%s", f.type.format.c_str());
+                w->captured = f.captured;
+                w->has_offset = f.utc_offset_minutes.has_value();
+                w->offset = f.utc_offset_minutes.value_or(0);
+                snprintf(w->date_source, sizeof w->date_source, "%s", f.date_source.c_str());
                 snprintf(w->sha256, sizeof w->sha256, "%s", f.sha256.c_str());
                 snprintf(w->date_folder, sizeof w->date_folder, "%s", pf::date_folder(f.captured).c_str());
                 j.add("file_hash", f.sha256);
@@ -126,11 +144,35 @@ void read_step(void* arg) {
                 }
                 break;
             }
-            case pf::InboxRead::Outcome::Rejected:
+            case pf::InboxRead::Outcome::Rejected: {
+                // Not media, but maybe a sidecar of media: hashed, and planned with its group.
+                pf::SidecarKind sk = pf::sidecar_kind(leaf);
+                if (w->force_reject == nullptr && r.reason == pf::RejectReason::NotMedia && sk != pf::SidecarKind::None) {
+                    try {
+                        pf::SidecarFacts sf = pf::read_sidecar(w->target->inbox_fd, rel);
+                        w->kind = kSidecar;
+                        snprintf(w->sha256, sizeof w->sha256, "%s", sf.sha256.c_str());
+                        j.add("file_hash", sf.sha256);
+                        j.add("size_bytes", static_cast<int64_t>(sf.size_bytes));
+                        j.add("sidecar_kind", pf::to_string(sk));
+                        break;
+                    } catch (const pf::RejectError& e) {
+                        if (e.reason == pf::RejectReason::Unstable) {
+                            w->kind = kUnstable;
+                            break;
+                        }
+                        r.reason = e.reason;
+                        r.detail = e.detail;
+                    } catch (const pf::IoError& e) {
+                        r.reason = pf::RejectReason::Unreadable;
+                        r.detail = e.what();
+                    }
+                }
                 w->kind = kRejected;
                 snprintf(w->reject_reason, sizeof w->reject_reason, "%s", pf::to_string(r.reason));
                 j.add("reason", std::string(pf::to_string(r.reason)) + ": " + r.detail);
                 break;
+            }
             case pf::InboxRead::Outcome::Unstable:
                 w->kind = kUnstable;
                 j.add("reason", r.detail);
@@ -141,6 +183,7 @@ void read_step(void* arg) {
         }
         return j.str();
     });
+    w->group_rel = pf_core_call_cstring("reading inbox file", [&]() { return pf::sanitize_rel_path(w->rel); });
 }
 
 // Makes the bytes of every file read durable before any of them moves (the
@@ -174,10 +217,6 @@ bool spi_text1(const char* sql, const char* param, char* out, size_t outlen) {
     return true;
 }
 
-bool exists_in_storage(int storage_fd, const char* rel) {
-    struct stat st;
-    return fstatat(storage_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 || (errno != ENOENT && errno != ENOTDIR);
-}
 
 Datum cstring_array(const char* const* vals, const bool* nulls, int n, Oid elemtype) {
     Datum* d = static_cast<Datum*>(palloc0(sizeof(Datum) * (n + 1)));
@@ -209,8 +248,14 @@ void new_uuid(char* out, size_t outlen) {
              b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-// Plans a set of files in one transaction: outcome, asset id and a free
-// destination for each, and one journal row each, committed together.
+// Rows of the first column (and more) of an SPI result, copied by the caller.
+char* spi_cell(uint64 row, int col) {
+    return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+// Plans a set of files in one transaction: what becomes of each (core
+// plan_batch: duplicates, companions, sidecars, names), and one journal row
+// per file that moves, committed together.
 void plan_step(void* arg) {
     auto* set = static_cast<ItemSet*>(arg);
     const int n = set->n;
@@ -220,12 +265,36 @@ void plan_step(void* arg) {
     // The per-hash advisory locks serialise this decision across librarians;
     // taken in key order, two batches can never deadlock on them.
     const char** hashes = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** keys = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     int nh = 0;
-    for (int i = 0; i < n; i++)
-        if (set->items[i]->kind == kRead) hashes[nh++] = set->items[i]->sha256;
-    int nknown = 0;
-    char** known_hash = nullptr;
-    char** known_id = nullptr;
+    for (int i = 0; i < n; i++) {
+        if (set->items[i]->kind == kRead || set->items[i]->kind == kSidecar) hashes[nh++] = set->items[i]->sha256;
+    }
+    char* keybuf = pf_core_call_cstring("grouping", [&]() {
+        std::string all;
+        for (int i = 0; i < n; i++) {
+            const FileWork* w = set->items[i];
+            all += pf::companion_key(w->group_rel, w->kind == kSidecar);
+            all.push_back('\n');
+        }
+        return all;
+    });
+    for (int i = 0; i < n; i++) {  // names cannot hold '\n' after sanitising
+        keys[i] = keybuf;
+        char* nl = strchr(keybuf, '\n');
+        *nl = '\0';
+        keybuf = nl + 1;
+    }
+
+    struct Pair {
+        char* a;
+        char* b;
+    };
+    int nknown = 0, nside = 0, nanch = 0, nres = 0;
+    Pair* known = nullptr;
+    Pair* side = nullptr;
+    char*** anch = nullptr;  // key, id, final_path, original_name, captured_at, offset, date_source
+    char** reserved = nullptr;
     if (nh > 0) {
         Oid type = TEXTARRAYOID;
         Datum arr = cstring_array(hashes, nullptr, nh, TEXTOID);
@@ -241,18 +310,40 @@ void plan_step(void* arg) {
             1, &type, &arr, nullptr, false, 0);
         if (rc != SPI_OK_SELECT) elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(rc));
         nknown = static_cast<int>(SPI_processed);
-        known_hash = static_cast<char**>(palloc0(sizeof(char*) * (nknown + 1)));
-        known_id = static_cast<char**>(palloc0(sizeof(char*) * (nknown + 1)));
-        for (int k = 0; k < nknown; k++) {
-            known_hash[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
-            known_id[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2);
+        known = static_cast<Pair*>(palloc0(sizeof(Pair) * (nknown + 1)));
+        for (int k = 0; k < nknown; k++) known[k] = Pair{spi_cell(k, 1), spi_cell(k, 2)};
+        rc = SPI_execute_with_args(
+            "SELECT asset_id::text, file_hash FROM photofactory.asset_sidecars WHERE file_hash = ANY ($1)"
+            " UNION ALL SELECT asset_id::text, file_hash FROM photofactory.ingest_journal"
+            " WHERE file_hash = ANY ($1) AND outcome = 'sidecar'",
+            1, &type, &arr, nullptr, false, 0);
+        if (rc != SPI_OK_SELECT) elog(ERROR, "sidecar lookup failed: %s", SPI_result_code_string(rc));
+        nside = static_cast<int>(SPI_processed);
+        side = static_cast<Pair*>(palloc0(sizeof(Pair) * (nside + 1)));
+        for (int k = 0; k < nside; k++) side[k] = Pair{spi_cell(k, 1), spi_cell(k, 2)};
+    }
+    {
+        // Leaders stored earlier that late companions may join (recent ones:
+        // a sidecar or video arriving a month later is not a companion).
+        Oid type = TEXTARRAYOID;
+        Datum arr = cstring_array(keys, nullptr, n, TEXTOID);
+        int rc = SPI_execute_with_args(
+            "SELECT group_key, id::text, final_path, original_name, captured_at::text,"
+            "       utc_offset_minutes::text, date_source"
+            "  FROM photofactory.media_assets"
+            " WHERE group_key = ANY ($1) AND companion_of IS NULL AND ingested_at > now() - interval '30 days'"
+            " ORDER BY ingested_at DESC",
+            1, &type, &arr, nullptr, false, 0);
+        if (rc != SPI_OK_SELECT) elog(ERROR, "companion lookup failed: %s", SPI_result_code_string(rc));
+        nanch = static_cast<int>(SPI_processed);
+        anch = static_cast<char***>(palloc0(sizeof(char**) * (nanch + 1)));
+        for (int k = 0; k < nanch; k++) {
+            anch[k] = static_cast<char**>(palloc0(sizeof(char*) * 7));
+            for (int c = 0; c < 7; c++) anch[k][c] = spi_cell(k, c + 1);
         }
     }
-
-    // Names promised to in-flight moves (the journal is small: only moves in flight).
-    int nres = 0;
-    char** reserved = nullptr;
     {
+        // Names promised to in-flight moves (the journal is small: only moves in flight).
         Oid type = TEXTOID;
         Datum root = CStringGetTextDatum(target->storage_dir);
         int rc = SPI_execute_with_args("SELECT dest_rel FROM photofactory.ingest_journal WHERE storage_root = $1", 1,
@@ -260,98 +351,137 @@ void plan_step(void* arg) {
         if (rc != SPI_OK_SELECT) elog(ERROR, "journal scan failed: %s", SPI_result_code_string(rc));
         nres = static_cast<int>(SPI_processed);
         reserved = static_cast<char**>(palloc0(sizeof(char*) * (nres + 1)));
-        for (int k = 0; k < nres; k++) reserved[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
+        for (int k = 0; k < nres; k++) reserved[k] = spi_cell(k, 1);
     }
     char today[16] = "";
+    spi_text1("SELECT to_char(now(), 'YYYY-MM-DD') WHERE $1 IS NOT NULL", "x", today, sizeof today);
+    char (*ids)[40] = static_cast<char (*)[40]>(palloc0(sizeof(char[40]) * (n + 1)));
+    for (int i = 0; i < n; i++) new_uuid(ids[i], sizeof ids[i]);
 
-    for (int i = 0; i < n; i++) {
-        FileWork* w = set->items[i];
-        char dest_dir[64];
-        if (w->kind == kRead) {
-            const char* dup_of = nullptr;
-            for (int k = 0; k < nknown && dup_of == nullptr; k++)
-                if (strcmp(known_hash[k], w->sha256) == 0) dup_of = known_id[k];
-            for (int k = 0; k < i && dup_of == nullptr; k++) {
-                FileWork* o = set->items[k];
-                if (o->kind == kRead && strcmp(o->outcome, "ingested") == 0 && strcmp(o->sha256, w->sha256) == 0)
-                    dup_of = o->asset_id;
-            }
-            if (dup_of != nullptr) {
-                snprintf(w->outcome, sizeof w->outcome, "duplicate");
-                snprintf(w->asset_id, sizeof w->asset_id, "%s", dup_of);
-                snprintf(dest_dir, sizeof dest_dir, "Duplicates/%s", w->date_folder);
-            } else {
-                snprintf(w->outcome, sizeof w->outcome, "ingested");
-                new_uuid(w->asset_id, sizeof w->asset_id);
-                snprintf(dest_dir, sizeof dest_dir, "Originals/%s", w->date_folder);
-            }
-        } else {
-            if (today[0] == '\0') spi_text1("SELECT to_char(now(), 'YYYY-MM-DD') WHERE $1 IS NOT NULL", "x", today, sizeof today);
-            snprintf(w->outcome, sizeof w->outcome, "rejected");
-            w->asset_id[0] = '\0';
-            snprintf(dest_dir, sizeof dest_dir, "Rejected/%s", today);
+    // The decisions: pure core code over plain inputs, results into FileWork.
+    const char* storage_dir = target->storage_dir;
+    pf_core_call("planning ingest", [&]() {
+        pf::PlanInput in;
+        for (int i = 0; i < n; i++) {
+            const FileWork* w = set->items[i];
+            pf::PlanFile f;
+            f.kind = w->kind == kRead      ? pf::PlanFile::Kind::Media
+                     : w->kind == kSidecar ? pf::PlanFile::Kind::Sidecar
+                                           : pf::PlanFile::Kind::Reject;
+            f.rel = w->group_rel;
+            f.name = w->safe_name;
+            f.sha256 = w->sha256;
+            f.video = w->video;
+            f.format = w->format;
+            f.captured = w->captured;
+            if (w->has_offset) f.utc_offset_minutes = w->offset;
+            f.date_source = w->date_source;
+            f.may_wait = w->may_wait;
+            in.files.push_back(f);
+            in.new_ids.emplace_back(ids[i]);
         }
-
-        // A name free on disk, not promised to another in-flight move, and not
-        // taken by an earlier file of this batch.
-        for (int c = 0;; c++) {
-            if (c > 9999) elog(ERROR, "no free name for \"%s\" in %s", w->safe_name, dest_dir);
-            const char* safe = w->safe_name;
-            char* cand = pf_core_call_cstring("naming", [&]() { return pf::collision_name(safe, c); });
-            snprintf(w->dest_rel, sizeof w->dest_rel, "%s/%s", dest_dir, cand);
-            pfree(cand);
-            bool taken = exists_in_storage(target->storage_fd, w->dest_rel);
-            for (int k = 0; k < nres && !taken; k++) taken = strcmp(reserved[k], w->dest_rel) == 0;
-            for (int k = 0; k < i && !taken; k++) taken = strcmp(set->items[k]->dest_rel, w->dest_rel) == 0;
-            if (!taken) break;
+        for (int k = 0; k < nknown; k++) in.known.push_back({known[k].a, known[k].b});
+        for (int k = 0; k < nside; k++) in.known_sidecars.push_back({side[k].a, side[k].b});
+        const std::string root = std::string(storage_dir) + "/";
+        for (int k = 0; k < nanch; k++) {
+            char** r = anch[k];
+            std::string path = r[2] ? r[2] : "";
+            if (r[4] == nullptr || path.compare(0, root.size(), root) != 0) continue;  // stored elsewhere
+            auto captured = pf::parse_exif_datetime(r[4]);
+            if (!captured) continue;
+            pf::Anchor a;
+            a.key = r[0];
+            a.asset_id = r[1];
+            std::string rel = path.substr(root.size());
+            size_t slash = rel.rfind('/');
+            a.dir = rel.substr(0, slash);
+            std::string final_stem = pf::split_name(rel.substr(slash + 1), false).stem;
+            a.stem = pf::split_name(r[3] ? r[3] : "", false).stem;
+            if (final_stem.size() > a.stem.size() && final_stem.compare(0, a.stem.size(), a.stem) == 0)
+                a.suffix = final_stem.substr(a.stem.size());
+            a.captured = *captured;
+            if (r[5]) a.utc_offset_minutes = atoi(r[5]);
+            a.date_source = r[6] ? r[6] : "";
+            in.anchors.push_back(a);
         }
-    }
+        for (int k = 0; k < nres; k++) in.reserved.emplace_back(reserved[k]);
+        in.today = today;
 
-    // One journal row per file, all in one statement.
+        std::vector<pf::PlanDecision> ds = pf::plan_batch(target->storage_fd, in);
+        for (int i = 0; i < n; i++) {
+            FileWork* w = set->items[i];
+            const pf::PlanDecision& d = ds[static_cast<size_t>(i)];
+            snprintf(w->outcome, sizeof w->outcome, "%s", pf::to_string(d.outcome));
+            snprintf(w->asset_id, sizeof w->asset_id, "%s", d.asset_id.c_str());
+            snprintf(w->dest_rel, sizeof w->dest_rel, "%s", d.dest_rel.c_str());
+            pf::JsonObject patch;
+            if (w->kind == kRead || w->kind == kSidecar) patch.add("group_key", pf::companion_key(w->group_rel, w->kind == kSidecar));
+            if (!d.companion_of.empty()) patch.add("companion_of", d.companion_of);
+            if (d.captured) {
+                patch.add("captured_at", pf::format_sql_timestamp(*d.captured));
+                patch.add("utc_offset_minutes", static_cast<int64_t>(d.utc_offset_minutes.value_or(0)));
+                patch.add("time_zone", "paired");
+            }
+            if (!d.reason.empty()) patch.add("reason", d.reason);
+            std::string ps = patch.str();
+            if (ps.size() >= sizeof w->patch) ps = "{}";
+            snprintf(w->patch, sizeof w->patch, "%s", ps.c_str());
+        }
+    });
+
+    // One journal row per file that moves, all in one statement.
     const char** outcomes = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     const char** sources = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     const char** dests = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     const char** fhashes = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     const char** assets = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     const char** details = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
+    const char** patches = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     bool* hash_null = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
     bool* asset_null = static_cast<bool*>(palloc0(sizeof(bool) * (n + 1)));
+    int m = 0;
     for (int i = 0; i < n; i++) {
         FileWork* w = set->items[i];
-        outcomes[i] = w->outcome;
-        sources[i] = w->rel;
-        dests[i] = w->dest_rel;
-        fhashes[i] = w->sha256;
-        hash_null[i] = w->kind != kRead;
-        assets[i] = w->asset_id;
-        asset_null[i] = w->asset_id[0] == '\0';
-        details[i] = w->details;
+        if (strcmp(w->outcome, "wait") == 0) continue;
+        outcomes[m] = w->outcome;
+        sources[m] = w->rel;
+        dests[m] = w->dest_rel;
+        fhashes[m] = w->sha256;
+        hash_null[m] = w->kind != kRead && w->kind != kSidecar;
+        assets[m] = w->asset_id;
+        asset_null[m] = w->asset_id[0] == '\0' || strcmp(w->outcome, "rejected") == 0;
+        details[m] = w->details;
+        patches[m] = w->patch;
+        m++;
     }
-    Oid types[9] = {INT4OID, TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                    TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
-    Datum vals[9] = {Int32GetDatum(target->librarian),
-                     cstring_array(outcomes, nullptr, n, TEXTOID),
-                     cstring_array(sources, nullptr, n, BYTEAOID),
-                     cstring_array(dests, nullptr, n, TEXTOID),
-                     cstring_array(fhashes, hash_null, n, TEXTOID),
-                     cstring_array(assets, asset_null, n, TEXTOID),
-                     cstring_array(details, nullptr, n, TEXTOID),
-                     CStringGetTextDatum(target->inbox_dir),
-                     CStringGetTextDatum(target->storage_dir)};
+    if (m == 0) return;
+    Oid types[10] = {INT4OID, TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                     TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+    Datum vals[10] = {Int32GetDatum(target->librarian),
+                      cstring_array(outcomes, nullptr, m, TEXTOID),
+                      cstring_array(sources, nullptr, m, BYTEAOID),
+                      cstring_array(dests, nullptr, m, TEXTOID),
+                      cstring_array(fhashes, hash_null, m, TEXTOID),
+                      cstring_array(assets, asset_null, m, TEXTOID),
+                      cstring_array(details, nullptr, m, TEXTOID),
+                      CStringGetTextDatum(target->inbox_dir),
+                      CStringGetTextDatum(target->storage_dir),
+                      cstring_array(patches, nullptr, m, TEXTOID)};
     int rc = SPI_execute_with_args(
         "INSERT INTO photofactory.ingest_journal"
         " (librarian, outcome, source_rel, dest_rel, file_hash, asset_id, details, inbox_root, storage_root)"
-        " SELECT $1, u.outcome, u.src, u.dest, u.hash, u.asset::uuid, u.det::jsonb, $8, $9"
-        "   FROM unnest($2, $3, $4, $5, $6, $7) WITH ORDINALITY AS u(outcome, src, dest, hash, asset, det, ord)"
+        " SELECT $1, u.outcome, u.src, u.dest, u.hash, u.asset::uuid, u.det::jsonb || u.patch::jsonb, $8, $9"
+        "   FROM unnest($2, $3, $4, $5, $6, $7, $10)"
+        "        WITH ORDINALITY AS u(outcome, src, dest, hash, asset, det, patch, ord)"
         "  ORDER BY u.ord"
         " RETURNING id, dest_rel",
-        9, types, vals, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT_RETURNING || static_cast<int>(SPI_processed) != n)
+        10, types, vals, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT_RETURNING || static_cast<int>(SPI_processed) != m)
         elog(ERROR, "journal insert failed: %s", SPI_result_code_string(rc));
     for (uint64 r = 0; r < SPI_processed; r++) {
         bool isnull;
         int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-        char* dest = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+        char* dest = spi_cell(r, 2);
         for (int i = 0; i < n; i++)
             if (strcmp(set->items[i]->dest_rel, dest) == 0) set->items[i]->journal_id = id;
     }
@@ -443,6 +573,8 @@ const char* to_string(IngestResult r) {
         case IngestResult::Unstable: return "unstable";
         case IngestResult::Vanished: return "vanished";
         case IngestResult::Failed: return "failed";
+        case IngestResult::Sidecar: return "sidecar";
+        case IngestResult::Waiting: return "waiting";
     }
     return "failed";
 }
@@ -477,6 +609,7 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
         all[i].target = &target;
         all[i].rel = reqs[i].rel_path;
         all[i].force_reject = reqs[i].force_reject;
+        all[i].may_wait = reqs[i].may_wait;
         all[i].out = &outs[i];
         all[i].active = true;
     }
@@ -519,6 +652,11 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
                 fail(set.items[i], IngestResult::Failed, "%s", err);
         }
     }
+
+    // Sidecars whose photo has not arrived stay in the inbox for now.
+    for (int i = 0; i < set.n; i++)
+        if (set.items[i]->active && strcmp(set.items[i]->outcome, "wait") == 0)
+            fail(set.items[i], IngestResult::Waiting, "%s", "sidecar waiting for its photo or video");
 
     // C. move, then fsync each folder involved once.
     set = active_items(all, n, buf);
@@ -574,6 +712,7 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
         IngestOutcome* out = w->out;
         out->result = strcmp(w->outcome, "ingested") == 0   ? IngestResult::Ingested
                       : strcmp(w->outcome, "duplicate") == 0 ? IngestResult::Duplicate
+                      : strcmp(w->outcome, "sidecar") == 0   ? IngestResult::Sidecar
                                                              : IngestResult::Rejected;
         snprintf(out->asset_id, sizeof out->asset_id, "%s", w->asset_id);
         snprintf(out->stored_path, sizeof out->stored_path, "%s/%s", target.storage_dir, w->final_rel);
@@ -583,7 +722,7 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
 }
 
 void ingest_one(const IngestTarget& target, const char* rel_path, IngestOutcome* out, const char* force_reject) {
-    BatchFile req{rel_path, force_reject};
+    BatchFile req{rel_path, force_reject, false};
     ingest_batch(target, &req, 1, out);
 }
 

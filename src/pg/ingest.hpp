@@ -26,7 +26,9 @@ struct IngestTarget {
     int librarian;            // journal owner
 };
 
-enum class IngestResult { Ingested, Duplicate, Rejected, Unstable, Vanished, Failed };
+// Sidecar: stored beside its asset. Waiting: a sidecar whose photo has not
+// arrived yet, left in the inbox for now.
+enum class IngestResult { Ingested, Duplicate, Rejected, Unstable, Vanished, Failed, Sidecar, Waiting };
 
 struct IngestOutcome {
     IngestResult result;
@@ -42,6 +44,7 @@ const char* to_string(IngestResult r);
 struct BatchFile {
     const char* rel_path;
     const char* force_reject;  // non-null: not read, moved to Rejected/ with this reason
+    bool may_wait;             // a sidecar may still wait for its photo (photofactory.sidecar_wait)
 };
 
 // Ingests a batch of files through the protocol above with one data-sync

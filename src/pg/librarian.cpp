@@ -13,10 +13,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <numeric>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/companions.hpp"
+#include "core/filename_sanitize.hpp"
 #include "core/inbox_rules.hpp"
 #include "core/inbox_scan.hpp"
 #include "core/inbox_watch.hpp"
@@ -49,6 +53,8 @@ struct Heap {
     pf::InboxWatcher* watcher = nullptr;
     std::vector<pf::InboxEntry>* entries = nullptr;
     std::unordered_map<std::string, Failure>* failures = nullptr;  // by relative path
+    std::vector<std::string>* keys = nullptr;          // companion key of each entry (parallel to entries)
+    std::unordered_map<std::string, int64_t>* transit = nullptr;  // key -> mtime of a Syncthing temporary
 };
 Heap heap;
 
@@ -206,7 +212,8 @@ void idle_task(char* buf, size_t n) {
 
 void record(const IngestOutcome& o, const char* rel) {
     switch (o.result) {
-        case IngestResult::Ingested: st.ingested++; break;
+        case IngestResult::Ingested:
+        case IngestResult::Sidecar: st.ingested++; break;
         case IngestResult::Duplicate: st.duplicates++; break;
         case IngestResult::Rejected: st.rejected++; break;
         case IngestResult::Failed:
@@ -229,18 +236,50 @@ void scan_step(void* arg) {
     int me = g_worker.index;
     int fd = st.inbox_fd;
     pf_core_call("scanning the inbox", [&] {
-        auto* entries = new std::vector<pf::InboxEntry>();
+        std::vector<pf::InboxEntry> found;
+        std::vector<std::string> found_keys;
+        auto* transit = new std::unordered_map<std::string, int64_t>();
         pf::ScanStats stats;
+        auto key_of = [](const std::string& rel, const std::string& leaf) {
+            return pf::companion_key(pf::sanitize_rel_path(rel), pf::sidecar_kind(leaf) != pf::SidecarKind::None);
+        };
         pf::scan_inbox(
             fd,
             [&](const pf::InboxEntry& e) {
+                if (e.verdict == pf::NameVerdict::Temporary) {
+                    // A companion still being synced: its group waits for it.
+                    std::string final_name = pf::syncthing_final_name(e.name);
+                    if (final_name.empty()) return;
+                    std::string rel = e.rel_path.substr(0, e.rel_path.size() - e.name.size()) + final_name;
+                    (*transit)[key_of(rel, final_name)] = static_cast<int64_t>(e.st.st_mtime);
+                    return;
+                }
                 if (e.verdict != pf::NameVerdict::Candidate) return;
-                if (static_cast<int>(path_hash(e.rel_path) % n) != me) return;
-                entries->push_back(e);
+                // Companions share a key, so one librarian takes the whole group.
+                std::string key = key_of(e.rel_path, e.name);
+                if (static_cast<int>(path_hash(key) % n) != me) return;
+                found.push_back(e);
+                found_keys.push_back(std::move(key));
             },
             stats);
+        // Members of a group next to each other, so a batch never splits one.
+        std::vector<size_t> order(found.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return found_keys[a] < found_keys[b]; });
+        auto* entries = new std::vector<pf::InboxEntry>();
+        auto* keys = new std::vector<std::string>();
+        entries->reserve(found.size());
+        keys->reserve(found.size());
+        for (size_t i : order) {
+            entries->push_back(found[i]);
+            keys->push_back(found_keys[i]);
+        }
         delete heap.entries;
+        delete heap.keys;
+        delete heap.transit;
         heap.entries = entries;
+        heap.keys = keys;
+        heap.transit = transit;
     });
 }
 
@@ -254,10 +293,17 @@ constexpr int64 kBatchBytes = 64LL << 20;
 struct Pending {
     size_t entry;        // index in heap.entries
     char give_up[700];   // non-empty: move to Rejected/ with this reason
+    bool may_wait;       // a sidecar still inside photofactory.sidecar_wait
+    double wait_left;    // seconds until that wait ends
 };
 Pending batch_files[kBatchFiles];
 BatchFile batch_reqs[kBatchFiles];
 IngestOutcome batch_outs[kBatchFiles];
+
+void note_settle(double seconds_left) {
+    TimestampTz ready = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), static_cast<int64>(seconds_left * 1000.0) + 10);
+    if (st.next_settle == 0 || ready < st.next_settle) st.next_settle = ready;
+}
 
 // Ingests the collected batch and does the per-file bookkeeping.
 void flush_batch(int n) {
@@ -266,7 +312,12 @@ void flush_batch(int n) {
         const pf::InboxEntry& e = (*heap.entries)[batch_files[i].entry];
         batch_reqs[i].rel_path = e.rel_path.c_str();
         batch_reqs[i].force_reject = batch_files[i].give_up[0] ? batch_files[i].give_up : nullptr;
+        batch_reqs[i].may_wait = batch_files[i].may_wait;
     }
+    char task[256];
+    snprintf(task, sizeof task, "Ingesting a batch of %d files from %s", n, st.inbox_dir);
+    pgstat_report_activity(STATE_RUNNING, task);
+    heartbeat(task, false);
     ingest_batch(target(), batch_reqs, n, batch_outs);
     for (int i = 0; i < n; i++) {
         const pf::InboxEntry& e = (*heap.entries)[batch_files[i].entry];
@@ -275,6 +326,11 @@ void flush_batch(int n) {
         if (out.result == IngestResult::Unstable) {
             st.settling++;
             st.dirty = true;  // look again once it has settled
+            continue;
+        }
+        if (out.result == IngestResult::Waiting) {  // a sidecar before its photo
+            st.settling++;
+            note_settle(batch_files[i].wait_left);
             continue;
         }
         if (out.result == IngestResult::Failed && !out.disk_full) {
@@ -304,7 +360,9 @@ void flush_batch(int n) {
     }
 }
 
-// Ingests the settled files of this librarian's share of the inbox.
+// Ingests the settled files of this librarian's share of the inbox, a
+// companion group at a time: a group waits until every member has settled
+// and no member is still being synced.
 void process_entries() {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -316,48 +374,84 @@ void process_entries() {
     char task[768];
     int nb = 0;
     int64 batch_bytes = 0;
-    for (size_t i = 0; i < total; i++) {
+    size_t g = 0;
+    while (g < total) {
         if (worker_should_exit() || ConfigReloadPending) break;
         if (GetCurrentTimestamp() < st.paused_until) break;
-        const pf::InboxEntry& e = (*heap.entries)[i];
-        if (e.type == pf::EntryType::Regular) {
+        size_t end = g + 1;
+        while (end < total && (*heap.keys)[end] == (*heap.keys)[g]) end++;
+        const size_t gsize = end - g;
+
+        bool hold = false;
+        for (size_t i = g; i < end; i++) {
+            const pf::InboxEntry& e = (*heap.entries)[i];
+            if (e.type != pf::EntryType::Regular) continue;
             double age = pf::seconds_since_change(e.st, now);
             if (age < guc_settle_time_s) {
-                st.settling++;
-                TimestampTz ready = TimestampTzPlusMilliseconds(
-                    GetCurrentTimestamp(), static_cast<int64>((guc_settle_time_s - age) * 1000.0) + 10);
-                if (st.next_settle == 0 || ready < st.next_settle) st.next_settle = ready;
-                continue;
+                hold = true;
+                note_settle(guc_settle_time_s - age);
             }
         }
-
-        // A file that failed kMaxAttempts times goes to Rejected/ with its last
-        // error, instead of being retried (and logged) forever; one that cannot
-        // even be moved there waits, untouched, until it changes.
-        Pending& p = batch_files[nb];
-        p.entry = i;
-        p.give_up[0] = '\0';
-        bool skip = false;
+        bool in_transit = false;
         pf_core_call("bookkeeping", [&] {
-            auto it = heap.failures->find(e.rel_path);
-            if (it == heap.failures->end()) return;
-            Failure& f = it->second;
-            if (f.mtime != e.st.st_mtime || f.ctime != e.st.st_ctime || f.size != e.st.st_size) {
-                heap.failures->erase(it);  // changed since: a fresh start
-                return;
-            }
-            if (f.given_up) skip = true;
-            else if (f.attempts >= kMaxAttempts)
-                snprintf(p.give_up, sizeof p.give_up, "failed %d times, last error: %s", f.attempts, f.last_error.c_str());
+            auto it = heap.transit->find((*heap.keys)[g]);
+            // An abandoned temporary (no change for 15 min) holds nothing back.
+            in_transit = it != heap.transit->end() && now.tv_sec - it->second < 900;
         });
-        if (skip) {
-            st.stuck++;
+        if (in_transit) {
+            hold = true;
+            note_settle(guc_settle_time_s);
+        }
+        if (hold) {
+            st.settling += static_cast<int>(gsize);
+            g = end;
             continue;
         }
-        nb++;
-        batch_bytes += e.st.st_size;
-        if (nb == kBatchFiles || batch_bytes >= kBatchBytes) {
-            snprintf(task, sizeof task, "Processing %zu/%zu files in %s", i + 1, total, st.inbox_dir);
+        // A group is never split across batches (unless absurdly large).
+        if (nb > 0 && nb + static_cast<int>(std::min<size_t>(gsize, kBatchFiles)) > kBatchFiles) {
+            flush_batch(nb);
+            nb = 0;
+            batch_bytes = 0;
+        }
+        for (size_t i = g; i < end; i++) {
+            const pf::InboxEntry& e = (*heap.entries)[i];
+            // A file that failed kMaxAttempts times goes to Rejected/ with its last
+            // error, instead of being retried (and logged) forever; one that cannot
+            // even be moved there waits, untouched, until it changes.
+            Pending& p = batch_files[nb];
+            p.entry = i;
+            p.give_up[0] = '\0';
+            bool skip = false;
+            pf_core_call("bookkeeping", [&] {
+                auto it = heap.failures->find(e.rel_path);
+                if (it == heap.failures->end()) return;
+                Failure& f = it->second;
+                if (f.mtime != e.st.st_mtime || f.ctime != e.st.st_ctime || f.size != e.st.st_size) {
+                    heap.failures->erase(it);  // changed since: a fresh start
+                    return;
+                }
+                if (f.given_up) skip = true;
+                else if (f.attempts >= kMaxAttempts)
+                    snprintf(p.give_up, sizeof p.give_up, "failed %d times, last error: %s", f.attempts, f.last_error.c_str());
+            });
+            if (skip) {
+                st.stuck++;
+                continue;
+            }
+            double age = pf::seconds_since_change(e.st, now);
+            p.may_wait = age < guc_sidecar_wait_s;
+            p.wait_left = guc_sidecar_wait_s - age;
+            nb++;
+            batch_bytes += e.st.st_size;
+            if (nb == kBatchFiles) {
+                flush_batch(nb);
+                nb = 0;
+                batch_bytes = 0;
+            }
+        }
+        g = end;
+        if (nb > 0 && batch_bytes >= kBatchBytes) {
+            snprintf(task, sizeof task, "Processing %zu/%zu files in %s", g, total, st.inbox_dir);
             pgstat_report_activity(STATE_RUNNING, task);
             heartbeat(task, false);
             flush_batch(nb);

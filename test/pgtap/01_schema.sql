@@ -1,7 +1,7 @@
 -- Schema of photofactory: tables, columns (type, NOT NULL, default), keys,
 -- indexes, checks, triggers, the view and the functions' signatures.
 BEGIN;
-SELECT plan(180);
+SELECT plan(193);
 
 SELECT has_schema('photofactory');
 SELECT has_table('photofactory', t, format('table photofactory.%s exists', t))
@@ -14,7 +14,7 @@ SELECT columns_are('photofactory', 'media_assets', ARRAY[
     'ingested_at', 'location', 'is_ingested', 'is_geocoded', 'is_thumbnailed', 'is_curated',
     'is_backed_up', 'has_errors', 'error_message', 'geocoded_at', 'thumbnailed_at', 'curated_at',
     'backed_up_at', 'created_at', 'updated_at', 'utc_offset_minutes', 'date_source', 'media_kind',
-    'media_format', 'time_zone']);
+    'media_format', 'time_zone', 'companion_of', 'group_key']);
 SELECT col_type_is('photofactory', 'media_assets', c, t, format('media_assets.%s is %s', c, t))
   FROM (VALUES ('id', 'uuid'), ('file_hash', 'character varying(64)'),
                ('original_name', 'character varying(512)'), ('original_path', 'text'),
@@ -28,7 +28,7 @@ SELECT col_type_is('photofactory', 'media_assets', c, t, format('media_assets.%s
                ('backed_up_at', 'timestamp with time zone'), ('created_at', 'timestamp with time zone'),
                ('updated_at', 'timestamp with time zone'), ('utc_offset_minutes', 'smallint'),
                ('date_source', 'text'), ('media_kind', 'text'), ('media_format', 'text'),
-               ('time_zone', 'text')) AS v(c, t);
+               ('time_zone', 'text'), ('companion_of', 'uuid'), ('group_key', 'text')) AS v(c, t);
 SELECT col_not_null('photofactory', 'media_assets', c, format('media_assets.%s is NOT NULL', c))
   FROM unnest(ARRAY['id', 'file_hash', 'original_name', 'original_path', 'final_path', 'size_bytes',
                     'ingested_at', 'is_ingested', 'is_geocoded', 'is_thumbnailed', 'is_curated',
@@ -36,7 +36,7 @@ SELECT col_not_null('photofactory', 'media_assets', c, format('media_assets.%s i
 SELECT col_is_null('photofactory', 'media_assets', c, format('media_assets.%s is nullable', c))
   FROM unnest(ARRAY['captured_at', 'location', 'error_message', 'geocoded_at', 'thumbnailed_at',
                     'curated_at', 'backed_up_at', 'utc_offset_minutes', 'date_source', 'media_kind',
-                    'media_format', 'time_zone']) AS c;
+                    'media_format', 'time_zone', 'companion_of', 'group_key']) AS c;
 SELECT col_default_is('photofactory', 'media_assets', 'id', 'gen_random_uuid()', 'id defaults to gen_random_uuid()');
 SELECT col_default_is('photofactory', 'media_assets', c, d, format('media_assets.%s defaults to %s', c, d))
   FROM (VALUES ('ingested_at', 'now()'), ('created_at', 'now()'), ('updated_at', 'now()'),
@@ -48,7 +48,8 @@ SELECT indexes_are('photofactory', 'media_assets', ARRAY[
     'media_assets_pkey', 'media_assets_file_hash_key',
     'idx_media_assets_captured_at', 'idx_media_assets_ingested_at', 'idx_media_assets_is_geocoded',
     'idx_media_assets_is_backed_up', 'idx_media_assets_has_errors',
-    'idx_media_assets_pending_thumbnails', 'idx_media_assets_pending_curation']);
+    'idx_media_assets_pending_thumbnails', 'idx_media_assets_pending_curation',
+    'idx_media_assets_companion_of', 'idx_media_assets_group_key']);
 SELECT has_index('photofactory', 'media_assets', 'idx_media_assets_captured_at', 'captured_at',
                  'idx_media_assets_captured_at is on captured_at');
 SELECT has_index('photofactory', 'media_assets', 'idx_media_assets_ingested_at', 'ingested_at',
@@ -58,7 +59,9 @@ SELECT is(pg_get_expr(i.indpred, i.indrelid), p, format('%s is partial: WHERE %s
                ('idx_media_assets_pending_thumbnails', '(is_ingested AND (NOT is_thumbnailed))'),
                ('idx_media_assets_pending_curation', '(is_ingested AND (NOT is_curated))'),
                ('idx_media_assets_is_backed_up', '(is_ingested AND (NOT is_backed_up))'),
-               ('idx_media_assets_has_errors', 'has_errors')) AS v(n, p)
+               ('idx_media_assets_has_errors', 'has_errors'),
+               ('idx_media_assets_companion_of', '(companion_of IS NOT NULL)'),
+               ('idx_media_assets_group_key', '(companion_of IS NULL)')) AS v(n, p)
   JOIN pg_index i ON i.indexrelid = ('photofactory.' || v.n)::regclass;
 SELECT has_check('photofactory', 'media_assets', 'media_assets has CHECK constraints');
 SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'photofactory.media_assets'::regclass
@@ -69,7 +72,20 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'photofactory.med
                     'media_assets_backed_up_check', 'media_assets_has_errors_check',
                     'media_assets_error_message_check', 'media_assets_utc_offset_minutes_check',
                     'media_assets_date_source_check', 'media_assets_media_kind_check',
-                    'media_assets_media_format_check', 'media_assets_time_zone_check']) AS n;
+                    'media_assets_media_format_check', 'media_assets_time_zone_check',
+                    'media_assets_companion_of_check']) AS n;
+-- asset_sidecars: sidecars stored beside their asset.
+SELECT has_table('photofactory', 'asset_sidecars', 'table photofactory.asset_sidecars exists');
+SELECT columns_are('photofactory', 'asset_sidecars', ARRAY[
+    'id', 'asset_id', 'kind', 'file_hash', 'original_name', 'original_path', 'final_path', 'size_bytes',
+    'ingested_at']);
+SELECT col_is_pk('photofactory', 'asset_sidecars', 'id', 'asset_sidecars primary key is id');
+SELECT col_is_unique('photofactory', 'asset_sidecars', 'final_path', 'a stored sidecar path is unique');
+SELECT col_is_unique('photofactory', 'asset_sidecars', ARRAY['asset_id', 'file_hash'],
+                     'one copy of a sidecar content per asset');
+SELECT throws_ok($$INSERT INTO photofactory.asset_sidecars (asset_id, kind, file_hash, original_name, original_path, final_path, size_bytes)
+                   VALUES (gen_random_uuid(), 'doc', repeat('a', 64), 'x', 'x', 'x', 1)$$, '23514', NULL,
+                 'sidecar kind is checked');
 SELECT has_trigger('photofactory', 'media_assets', 'media_assets_guard', 'media_assets has its guard trigger');
 
 -- system_status.

@@ -75,6 +75,9 @@ TEST(Companions, KeysIgnoreCaseAndExtensionButNotFolder) {
     EXPECT_EQ(pf::sidecar_kind("x.XMP"), pf::SidecarKind::Xmp);
     EXPECT_EQ(pf::sidecar_kind("IMG_1.AAE"), pf::SidecarKind::Aae);
     EXPECT_EQ(pf::sidecar_kind("IMG_1.jpg"), pf::SidecarKind::None);
+    EXPECT_EQ(pf::syncthing_final_name(".syncthing.IMG_1.HEIC.tmp"), "IMG_1.HEIC");
+    EXPECT_EQ(pf::syncthing_final_name("~syncthing~IMG_1.MOV.tmp"), "IMG_1.MOV");
+    EXPECT_EQ(pf::syncthing_final_name("IMG_1.tmp"), "");
     EXPECT_LT(pf::leader_rank(false, "dng"), pf::leader_rank(false, "jpeg"));
     EXPECT_LT(pf::leader_rank(false, "heic"), pf::leader_rank(true, "mov"));
 }
