@@ -232,8 +232,6 @@ void record(const IngestOutcome& o, const char* rel) {
 
 void scan_step(void* arg) {
     (void)arg;
-    int n = guc_librarian_workers > 0 ? guc_librarian_workers : 1;
-    int me = g_worker.index;
     int fd = st.inbox_fd;
     pf_core_call("scanning the inbox", [&] {
         std::vector<pf::InboxEntry> found;
@@ -255,10 +253,8 @@ void scan_step(void* arg) {
                     return;
                 }
                 if (e.verdict != pf::NameVerdict::Candidate) return;
-                // Companions share a key, so one librarian takes the whole group.
-                std::string key = key_of(e.rel_path, e.name);
-                if (static_cast<int>(path_hash(key) % n) != me) return;
                 found.push_back(e);
+                std::string key = key_of(e.rel_path, e.name);
                 found_keys.push_back(std::move(key));
             },
             stats);
@@ -305,9 +301,70 @@ void note_settle(double seconds_left) {
     if (st.next_settle == 0 || ready < st.next_settle) st.next_settle = ready;
 }
 
+// With several librarians, each claims a companion group before ingesting it
+// (a session advisory lock on the group key's hash, held across the batch's
+// transactions): work is shared dynamically, so a few large files still keep
+// every librarian busy, and one librarian always takes a whole group.
+constexpr int32 kGroupLockClass = 1885693506;
+void ingest_batch_and_record(int n);
+int32 batch_claims[kBatchFiles];
+bool batch_claimed[kBatchFiles];
+
+struct ClaimArg {
+    int n;
+    bool release;
+};
+
+void claim_step(void* arg) {
+    auto* a = static_cast<ClaimArg*>(arg);
+    Datum* keys = static_cast<Datum*>(palloc0(sizeof(Datum) * (a->n + 1)));
+    for (int i = 0; i < a->n; i++) keys[i] = Int32GetDatum(batch_claims[i]);
+    Oid type = INT4ARRAYOID;
+    Datum arr = PointerGetDatum(construct_array(keys, a->n, INT4OID, 4, true, TYPALIGN_INT));
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT k, %s(%d, k) FROM unnest($1::int4[]) WITH ORDINALITY AS u(k, o) ORDER BY o",
+             a->release ? "pg_advisory_unlock" : "pg_try_advisory_lock", kGroupLockClass);
+    if (SPI_execute_with_args(sql, 1, &type, &arr, nullptr, false, 0) != SPI_OK_SELECT || static_cast<int>(SPI_processed) != a->n)
+        elog(ERROR, "group claims failed");
+    for (int i = 0; i < a->n && !a->release; i++) {
+        bool isnull;
+        batch_claimed[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+    }
+}
+
 // Ingests the collected batch and does the per-file bookkeeping.
 void flush_batch(int n) {
     if (n == 0) return;
+    int nclaims = 0;
+    if (guc_librarian_workers > 1) {
+        // One claim per group (members are adjacent); drop the groups another librarian holds.
+        for (int i = 0; i < n; i++) {
+            int32 k = static_cast<int32>(path_hash((*heap.keys)[batch_files[i].entry]));
+            if (nclaims == 0 || batch_claims[nclaims - 1] != k || (*heap.keys)[batch_files[i].entry] != (*heap.keys)[batch_files[i - 1].entry])
+                batch_claims[nclaims++] = k;
+        }
+        ClaimArg claim{nclaims, false};
+        if (!run_in_transaction("claiming files", claim_step, &claim)) return;
+        int kept = 0, c = -1;
+        for (int i = 0; i < n; i++) {
+            if (i == 0 || (*heap.keys)[batch_files[i].entry] != (*heap.keys)[batch_files[i - 1].entry]) c++;
+            if (batch_claimed[c]) batch_files[kept++] = batch_files[i];
+        }
+        n = kept;
+        // Release only what was taken.
+        int held = 0;
+        for (int i = 0; i < nclaims; i++)
+            if (batch_claimed[i]) batch_claims[held++] = batch_claims[i];
+        nclaims = held;
+    }
+    if (n > 0) ingest_batch_and_record(n);
+    if (nclaims > 0) {
+        ClaimArg release{nclaims, true};
+        run_in_transaction("releasing claims", claim_step, &release);
+    }
+}
+
+void ingest_batch_and_record(int n) {
     for (int i = 0; i < n; i++) {
         const pf::InboxEntry& e = (*heap.entries)[batch_files[i].entry];
         batch_reqs[i].rel_path = e.rel_path.c_str();
@@ -374,12 +431,28 @@ void process_entries() {
     char task[768];
     int nb = 0;
     int64 batch_bytes = 0;
-    size_t g = 0;
-    while (g < total) {
+    // Several librarians walk the same list from different starting points
+    // (a group boundary near i/N of it), so they rarely contend for a claim.
+    size_t start = 0;
+    if (guc_librarian_workers > 1 && total > 0) {
+        start = total * static_cast<size_t>(g_worker.index % guc_librarian_workers) / guc_librarian_workers;
+        while (start > 0 && start < total && (*heap.keys)[start] == (*heap.keys)[start - 1]) start++;
+        if (start >= total) start = 0;
+    }
+    size_t g = start;
+    bool wrapped = start == 0;
+    while (true) {
+        if (g >= total) {
+            if (wrapped) break;
+            wrapped = true;
+            g = 0;
+        }
+        if (wrapped && start > 0 && g >= start) break;
         if (worker_should_exit() || ConfigReloadPending) break;
         if (GetCurrentTimestamp() < st.paused_until) break;
         size_t end = g + 1;
         while (end < total && (*heap.keys)[end] == (*heap.keys)[g]) end++;
+        if (wrapped && start > 0 && end > start) end = start;  // never re-visit the first group
         const size_t gsize = end - g;
 
         bool hold = false;

@@ -62,7 +62,7 @@ ok "ingestion resumes once space returns" wait_for 60 sql_is \
 for n in "${!bigsha[@]}"; do
   is "$(sql "SELECT file_hash FROM photofactory.media_assets WHERE original_path = '$inbox/big/$n'")" "${bigsha[$n]}" "$n: ingested complete"
 done
-ok "status back to OK" wait_for 10 sql_is \
+ok "status back to OK (a paused librarian retries every 30 s)" wait_for 45 sql_is \
   "SELECT bool_and(status = 'OK') FROM photofactory.system_status WHERE service_name = 'librarian'" t
 rm -rf "$stage"
 pf_summary
