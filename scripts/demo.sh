@@ -47,9 +47,14 @@ sleep 2   # one more heartbeat round for the dashboard
 
 q() { pf_psql "$run" -d photofactory -P pager=off "$@"; }
 pf_log "media_assets (the ledger)"
-q -c "SELECT original_name, captured_at, date_source, location,
-             replace(final_path, '$run/', '') AS final_path, has_errors
-        FROM photofactory.media_assets ORDER BY captured_at"
+q -c "SELECT m.original_name, m.captured_at, m.utc_offset_minutes AS utc_off, m.date_source, m.time_zone,
+             m.location, replace(m.final_path, '$run/', '') AS final_path,
+             l.original_name AS companion_of, m.has_errors
+        FROM photofactory.media_assets m LEFT JOIN photofactory.media_assets l ON l.id = m.companion_of
+       ORDER BY m.captured_at"
+pf_log "asset_sidecars (sidecars stored beside their photo)"
+q -c "SELECT s.kind, s.original_name, replace(s.final_path, '$run/', '') AS final_path, m.original_name AS asset
+        FROM photofactory.asset_sidecars s JOIN photofactory.media_assets m ON m.id = s.asset_id"
 pf_log "inbox_events (what happened to every file)"
 q -c "SELECT outcome, original_name, replace(stored_path, '$run/', '') AS stored_path, reason
         FROM photofactory.inbox_events ORDER BY id"

@@ -2,7 +2,7 @@
 # Fills DIR with a small phone-like inbox: dated and GPS-tagged JPEGs in
 # per-device folders, a name-dated WhatsApp image, a PNG screenshot with no
 # metadata, a video, a duplicate, a same-name collision, a Syncthing
-# temporary and a file that is not a photo.
+# temporary, a Live Photo (still + video + .AAE edit) and a file that is not a photo.
 # usage: sample-inbox.sh DIR
 set -euo pipefail
 dir=$1
@@ -28,5 +28,10 @@ perl "$here/make-mp4.pl" "$dir/Pixel/VID_clip.mp4" '2023-08-01 16:30:00' '+48.85
 cp -p "$dir/iPhone/IMG_0001.JPG" "$dir/WhatsApp/IMG_0001 copy.JPG"                # a duplicate
 printf 'shopping list\n' >"$dir/Pixel/notes.txt"                                 # not a photo
 printf 'half a file' >"$dir/iPhone/.syncthing.IMG_0003.JPG.tmp"                  # still syncing
+# A Live Photo shot at 00:00:30 in Tokyo: the video's container time is UTC
+# (the day before); it must land beside its still, with the still's offset.
+jpeg "$dir/iPhone/IMG_0004.JPG" tomato -DateTimeOriginal='2024:06:02 00:00:30' -OffsetTimeOriginal='+09:00'
+perl "$here/make-mp4.pl" "$dir/iPhone/IMG_0004.MOV" '2024-06-01 15:00:31' '' 0 'qt  '
+printf '<?xml version="1.0"?><plist version="1.0"><dict/></plist>\n' >"$dir/iPhone/IMG_0004.AAE"   # its iOS edit
 # Everything must look settled already.
 find "$dir" -type f ! -name screenshot.png -exec touch -d '-1 minute' {} +
