@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite: C++ core unit tests (CTest), pg_regress for the SQL
+# Runs every test suite: C++ core unit tests (CTest), a short libFuzzer run
+# over the metadata parsers (test/fuzz), pg_regress for the SQL
 # surface, pgTAP for schema/privileges/workers, and the end-to-end ingest
 # tests against a live throwaway cluster. Exits non-zero if any suite fails
 # or if a suite ran no test. The cluster is always stopped.
@@ -22,6 +23,11 @@ unit_tests() {
     (cd build && ctest --output-on-failure -j2)
 }
 suite "unit (ctest)" unit_tests
+
+# libFuzzer + ASan/UBSan over the metadata parsers (no cluster); longer runs:
+# bash test/fuzz/run.sh 600 (test/fuzz/README.md).
+fuzz() { PF_FUZZ_SEED=${PF_FUZZ_SEED:-1} bash test/fuzz/run.sh "${PF_FUZZ_SECONDS:-45}"; }
+suite "fuzz: metadata parsers (test/fuzz)" fuzz
 
 pf_log "building photofactory.so with -Werror and installing it"
 if ! pf_build_install 1; then
