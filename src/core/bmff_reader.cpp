@@ -33,7 +33,8 @@ size_t FdRandomAccess::read_at(uint64_t off, void* buf, size_t n) const {
 }
 
 size_t MemoryRandomAccess::read_at(uint64_t off, void* buf, size_t n) const {
-    if (off >= n_) return 0;
+    // n == 0 comes with buf == nullptr (an empty box's vector): memcpy must not see it.
+    if (n == 0 || off >= n_) return 0;
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, n_ - off));
     std::memcpy(buf, data_ + off, k);
     return k;
@@ -94,7 +95,7 @@ public:
 
     std::vector<uint8_t> load(const Box& b) {
         uint64_t n = b.end - b.body;
-        if (n > kMaxSmallBox) return {};
+        if (n == 0 || n > kMaxSmallBox) return {};
         std::vector<uint8_t> v(static_cast<size_t>(n));
         v.resize(in_.read_at(b.body, v.data(), v.size()));
         return v;

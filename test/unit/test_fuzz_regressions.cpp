@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/bmff_reader.hpp"
 #include "core/exif_reader.hpp"
 
 namespace {
@@ -48,4 +49,23 @@ TEST(FuzzRegression, VideoContainersAreNotParsedAsImages) {
         EXPECT_FALSE(f.captured);
         EXPECT_FALSE(f.errors.empty());
     }
+}
+
+// An ilst item whose 'data' box is only a header: loading its empty payload
+// passed a null buffer to memcpy (UBSan: null pointer passed as argument 1).
+TEST(FuzzRegression, EmptyDataBoxInAppleKeys) {
+    const std::string crash(
+        "\x00\x00\x01\x63moov\x00\x00\x00\xefmeta\x00\x00\x00\x00\x00\x00\x00\x64keys\x00\x00\x00\x00"
+        "\x00\x00\x00\x02\x00\x00\x00\x28mdtacom.apple.quicktime.creationdate\x00\x00\x00\x2c"
+        "mdtacom.apple.quicktime.location.ISO6709\x00\x00\x00\x62ilst\x00\x00\x00\x30\x00\x00\x00\x01"
+        "\x00\x00\x00\x08" "data\x00",
+        145);
+    pf::MemoryRandomAccess in(reinterpret_cast<const uint8_t*>(crash.data()), crash.size());
+    pf::VideoFacts v;
+    EXPECT_NO_THROW(v = pf::read_video_facts(in));
+    EXPECT_FALSE(v.apple_local);
+    EXPECT_FALSE(v.location);
+    uint8_t byte = 0;
+    EXPECT_EQ(in.read_at(0, nullptr, 0), 0u);
+    EXPECT_EQ(in.read_at(crash.size(), &byte, 1), 0u);
 }
