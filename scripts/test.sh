@@ -85,6 +85,10 @@ if compgen -G "test/e2e/*.sh" >/dev/null; then suite "end-to-end (test/e2e)" e2e
 torture() { PF_TORTURE_FILES=${PF_TORTURE_FILES:-200} PF_TORTURE_ROUNDS=${PF_TORTURE_ROUNDS:-6} bash test/fault/torture.sh; }
 suite "fault: kill -9 torture (test/fault)" torture
 
+# storage on a small tmpfs filled mid-ingest (with a kill -9), then enlarged
+full_disk() { bash test/fault/full_disk.sh; }
+suite "fault: full disk (test/fault)" full_disk
+
 pf_log "summary"
 [ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"
 echo "suites: $passed passed, $failed failed"
