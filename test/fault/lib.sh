@@ -26,6 +26,22 @@ $extra" >/dev/null || return 1
 
 postmaster_pid() { head -1 "$run/data/postmaster.pid" 2>/dev/null; }
 
+# Waits (up to 3 s) until a librarian says it is processing files, so that a
+# kill lands in the middle of the work rather than on an idle worker. Polls
+# inside the server (1 ms steps): a batch of small files takes well under a
+# second, too short for a poll through a new connection each time.
+wait_busy() {
+  sql "DO \$\$ BEGIN
+         FOR i IN 1 .. 3000 LOOP
+           PERFORM pg_stat_clear_snapshot();
+           IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'photofactory librarian'
+                         AND query LIKE 'Processing%') THEN RETURN; END IF;
+           PERFORM pg_sleep(0.001);
+         END LOOP;
+         RAISE EXCEPTION 'idle';
+       END \$\$" >/dev/null 2>&1
+}
+
 # kill -9 of one librarian; the postmaster then reinitialises every process:
 # returns once the server accepts connections again.
 kill_a_librarian() {
@@ -54,7 +70,8 @@ make_corpus() {
   }
   for i in $(seq 1 "$files"); do
     day=$(( (i % 28) + 1 )); month=$(( (i % 12) + 1 ))
-    name=$(printf 'IMG_2023%02d%02d_%02d%02d%02d.jpg' $month $day $((i % 24)) $((i % 60)) $((i % 60)))
+    # The time of day encodes i: names never repeat within a folder.
+    name=$(printf 'IMG_2023%02d%02d_%02d%02d%02d.jpg' $month $day $((i / 3600 % 24)) $((i / 60 % 60)) $((i % 60)))
     mkphoto "dev$((i % 4))/$name" "$i"
   done
   for i in $(seq 1 $((files / 20))); do

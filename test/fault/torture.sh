@@ -8,6 +8,8 @@
 #
 #   PF_TORTURE_FILES   distinct photos in the corpus (default 1000)
 #   PF_TORTURE_ROUNDS  kill rounds (default 20)
+#   PF_TORTURE_TMPFS   e.g. 256m: the library on a tmpfs of that size, so every
+#                      move is a cross-filesystem copy + verify (needs root)
 # scripts/test.sh runs a CI-sized form; `bash test/fault/torture.sh` the full one.
 set -uo pipefail
 FILES=${PF_TORTURE_FILES:-1000}
@@ -19,25 +21,32 @@ run=$(mktemp -d /tmp/photofactory-torture.XXXXXX)
 inbox=$run/inbox; storage=$run/storage; stage=$run/stage
 mkdir -p "$inbox" "$storage" "$stage"
 source "$(dirname "$0")/lib.sh"
-trap 'pf_cluster_stop "$run"; [ -n "${PF_KEEP_LOG:-}" ] && cp "$run/log/server.log" "$PF_KEEP_LOG"; rm -rf "$run"' EXIT
+if [ -n "${PF_TORTURE_TMPFS:-}" ]; then
+  mount -t tmpfs -o "size=$PF_TORTURE_TMPFS,mode=0755" tmpfs "$storage" || { echo "not ok - cannot mount a tmpfs"; exit 1; }
+fi
+trap 'pf_cluster_stop "$run"; [ -n "${PF_KEEP_LOG:-}" ] && cp "$run/log/server.log" "$PF_KEEP_LOG"
+      [ -n "${PF_TORTURE_TMPFS:-}" ] && { umount "$storage" || umount -l "$storage"; }; rm -rf "$run"' EXIT
 fault_cluster torture "$port" "" || { echo "not ok - cluster start"; exit 1; }
 
 echo "# generating $FILES photos (+10% duplicates, +5% same-name collisions)"
 make_corpus "$stage/corpus" "$FILES" 0
 total=$(find "$stage/corpus" -type f | wc -l)
+[ "$total" -ge "$FILES" ] || { echo "not ok - corpus has $total files, fewer than $FILES"; exit 1; }
 echo "# corpus: $total files, $(printf '%s\n' "${sha_of[@]}" | sort -u | wc -l) distinct contents"
 
 # Batches: one folder per round so that every round drops new work.
 mapfile -t all < <(cd "$stage/corpus" && find . -type f | sort -R)
 per=$(( (total + ROUNDS - 1) / ROUNDS ))
-kills=0; pm_kills=0; lib_kills=0; worst_lost=0; worst_twice=0; worst_orphans=0; unquiet=0
+kills=0; busy=0; pm_kills=0; lib_kills=0; worst_lost=0; worst_twice=0; worst_orphans=0; unquiet=0
 for r in $(seq 1 "$ROUNDS"); do
+  # Prepared beside the inbox, owned by the server's user, renamed in at once.
   for f in "${all[@]:$(( (r - 1) * per )):$per}"; do
-    mkdir -p "$inbox/r$r/$(dirname "$f")"; cp -p "$stage/corpus/$f" "$inbox/r$r/$f"
+    mkdir -p "$run/drop/r$r/$(dirname "$f")"; cp -p "$stage/corpus/$f" "$run/drop/r$r/$f"
     expect "${f#./}"
   done
-  chown -R postgres: "$inbox" 2>/dev/null || true
-  sleep "0.$(( RANDOM % 9 + 1 ))"
+  [ -d "$run/drop/r$r" ] && chown -R postgres: "$run/drop/r$r" && mv "$run/drop/r$r" "$inbox/r$r"
+  wait_busy && busy=$((busy + 1))
+  sleep "0.0$(( RANDOM % 10 ))"   # a random moment of the work
   if (( r % 3 == 0 )); then
     pm=$(postmaster_pid); kids=$(pgrep -P "$pm" | tr '\n' ' ')
     kill -9 "$pm"; kills=$((kills + 1)); pm_kills=$((pm_kills + 1))
@@ -55,7 +64,9 @@ for r in $(seq 1 "$ROUNDS"); do
   (( twice > worst_twice )) && worst_twice=$twice
   (( orphans > worst_orphans )) && worst_orphans=$orphans
 done
-echo "# $kills kills done ($pm_kills postmaster, $lib_kills librarian), invariants checked after each of $ROUNDS rounds"
+recovered=$(grep -c 'recovered journal entry' "$run/log/server.log")
+echo "# $kills kills done ($pm_kills postmaster, $lib_kills librarian; $busy while files were being processed);" \
+     "$recovered interrupted moves resolved by recovery; invariants checked after each of $ROUNDS rounds"
 check "every round ended quiet (inbox and journal empty)" "$unquiet" 0
 
 # ---- the final state, every invariant
@@ -63,6 +74,6 @@ check_invariants
 (( lost > worst_lost )) && worst_lost=$lost
 (( twice > worst_twice )) && worst_twice=$twice
 (( orphans > worst_orphans )) && worst_orphans=$orphans
-echo "# torture: rounds=$ROUNDS files=$total kills=$kills lost=$worst_lost duplicated=$worst_twice orphans=$worst_orphans seconds=$(( $(date +%s) - started ))"
+echo "# torture: rounds=$ROUNDS files=$total kills=$kills lost=$worst_lost duplicated=$worst_twice orphans=$worst_orphans recovered=$recovered seconds=$(( $(date +%s) - started ))"
 echo "$(( checks - fail )) passed, $fail failed"
 [ "$fail" -eq 0 ]
