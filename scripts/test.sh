@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: C++ core unit tests (CTest), the comparison of our
 # metadata reading with exiftool's (test/formats), pg_regress for the SQL
+# Runs every test suite: C++ core unit tests (CTest), a short libFuzzer run
+# over the metadata parsers (test/fuzz), pg_regress for the SQL
 # surface, pgTAP for schema/privileges/workers, and the end-to-end ingest
 # tests against a live throwaway cluster. Exits non-zero if any suite fails
 # or if a suite ran no test. The cluster is always stopped.
@@ -27,6 +29,10 @@ suite "unit (ctest)" unit_tests
 # Our reading of every format against exiftool's (generated fixtures; no cluster).
 formats() { bash test/formats/compare.sh; }
 suite "formats vs exiftool (test/formats)" formats
+# libFuzzer + ASan/UBSan over the metadata parsers (no cluster); longer runs:
+# bash test/fuzz/run.sh 600 (test/fuzz/README.md).
+fuzz() { PF_FUZZ_SEED=${PF_FUZZ_SEED:-1} bash test/fuzz/run.sh "${PF_FUZZ_SECONDS:-45}"; }
+suite "fuzz: metadata parsers (test/fuzz)" fuzz
 
 pf_log "building photofactory.so with -Werror and installing it"
 if ! pf_build_install 1; then
@@ -83,6 +89,10 @@ if compgen -G "test/e2e/*.sh" >/dev/null; then suite "end-to-end (test/e2e)" e2e
 # kill -9 torture (own cluster; CI-sized here, full size: bash test/fault/torture.sh)
 torture() { PF_TORTURE_FILES=${PF_TORTURE_FILES:-200} PF_TORTURE_ROUNDS=${PF_TORTURE_ROUNDS:-6} bash test/fault/torture.sh; }
 suite "fault: kill -9 torture (test/fault)" torture
+
+# storage on a small tmpfs filled mid-ingest (with a kill -9), then enlarged
+full_disk() { bash test/fault/full_disk.sh; }
+suite "fault: full disk (test/fault)" full_disk
 
 pf_log "summary"
 [ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"

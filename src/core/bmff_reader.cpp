@@ -34,7 +34,8 @@ size_t FdRandomAccess::read_at(uint64_t off, void* buf, size_t n) const {
 }
 
 size_t MemoryRandomAccess::read_at(uint64_t off, void* buf, size_t n) const {
-    if (off >= n_) return 0;
+    // n == 0 comes with buf == nullptr (an empty box's vector): memcpy must not see it.
+    if (n == 0 || off >= n_) return 0;
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, n_ - off));
     std::memcpy(buf, data_ + off, k);
     return k;
@@ -97,7 +98,7 @@ public:
     // The payload of a small box (empty when larger than max).
     std::vector<uint8_t> load(const Box& b, size_t max = kMaxSmallBox) {
         uint64_t n = b.end - b.body;
-        if (n > max) return {};
+        if (n == 0 || n > max) return {};
         std::vector<uint8_t> v(static_cast<size_t>(n));
         v.resize(in_.read_at(b.body, v.data(), v.size()));
         return v;

@@ -1,6 +1,7 @@
 #include "core/exif_reader.hpp"
 
 #include <exiv2/exiv2.hpp>
+#include <exiv2/webpimage.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <ctime>
 #include <mutex>
 #include <new>
+#include <string>
 
 namespace pf {
 namespace {
@@ -175,6 +177,21 @@ void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const std::
     }
 }
 
+// The still-image formats Exiv2 may parse for us. Exiv2 0.27 also claims
+// QuickTime, RIFF/AVI, Matroska and ASF files as "images", through video
+// parsers that over-read on hostile input (found by test/fuzz): whatever
+// Exiv2 detects, only these types ever get to readMetadata().
+bool is_still_image_type(int type) {
+    namespace T = Exiv2::ImageType;
+    switch (type) {
+        case T::jpeg: case T::tiff: case T::png: case T::webp: case T::bmff: case T::gif:
+        case T::cr2: case T::crw: case T::mrw: case T::orf: case T::raf: case T::rw2:
+            return true;
+        default:
+            return false;
+    }
+}
+
 template <typename Open>
 ImageFacts read_with(Open open, int64_t now) {
     ImageFacts f;
@@ -184,6 +201,11 @@ ImageFacts read_with(Open open, int64_t now) {
         Exiv2::Image::AutoPtr img = open();
         if (img.get() == nullptr) {
             f.errors.push_back("metadata: unsupported image format");
+            return f;
+        }
+        if (!is_still_image_type(img->imageType())) {
+            f.errors.push_back("metadata: not a still-image container (Exiv2 type " +
+                               std::to_string(img->imageType()) + "), not parsed");
             return f;
         }
         img->readMetadata();

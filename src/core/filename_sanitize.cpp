@@ -1,6 +1,9 @@
 #include "core/filename_sanitize.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <vector>
 
 namespace pf {
 namespace {
@@ -34,11 +37,14 @@ void escape(std::string& out, unsigned char c) {
     out += buf;
 }
 
-// Cuts s to at most max bytes without splitting a UTF-8 sequence.
-std::string cut(const std::string& s, size_t max) {
+// Cuts s to at most max bytes without splitting a UTF-8 sequence or one of
+// our "%XX" escapes (escapes: where each starts, ascending).
+std::string cut(const std::string& s, size_t max, const std::vector<size_t>& escapes) {
     if (s.size() <= max) return s;
     size_t end = max;
     while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) end--;
+    auto it = std::upper_bound(escapes.begin(), escapes.end(), end);
+    if (it != escapes.begin() && *std::prev(it) + 3 > end) end = *std::prev(it);
     return s.substr(0, end);
 }
 
@@ -47,10 +53,12 @@ std::string cut(const std::string& s, size_t max) {
 SanitizedName sanitize_filename(std::string_view raw) {
     SanitizedName r;
     std::string& out = r.name;
+    std::vector<size_t> escapes;
     for (size_t i = 0; i < raw.size();) {
         unsigned char c = static_cast<unsigned char>(raw[i]);
         size_t len = utf8_len(raw, i);
         if (len == 0 || c < 0x20 || c == 0x7F || c == '/') {
+            escapes.push_back(out.size());
             escape(out, c);
             i++;
             continue;
@@ -62,7 +70,7 @@ SanitizedName sanitize_filename(std::string_view raw) {
     if (out.size() > 255) {
         size_t dot = out.rfind('.');
         std::string ext = (dot != std::string::npos && dot > 0 && out.size() - dot <= 16) ? out.substr(dot) : "";
-        out = cut(out.substr(0, out.size() - ext.size()), 255 - ext.size()) + ext;
+        out = cut(out.substr(0, out.size() - ext.size()), 255 - ext.size(), escapes) + ext;
     }
     r.changed = out != raw;
     return r;

@@ -149,6 +149,9 @@ MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_d
         if (tmp.empty()) {
             e = rename_noreplace(src_dirfd, src_name.c_str(), dst_dirfd, name.c_str());
             if (e == EXDEV) {
+                // Copying is only worth it when the source can be released afterwards.
+                if (faccessat(src_dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0)
+                    throw IoError("the inbox folder of " + src_name + " is not writable for the server", errno);
                 tmp = copy_verified(src_dirfd, src_name, dst_dirfd, expected_sha256);
                 r.copied = true;
                 n--;  // retry the same name with the verified copy
@@ -168,7 +171,15 @@ MoveResult move_no_replace(int src_dirfd, const std::string& src_name, int dst_d
         // folders may be fsynced later, once per batch, by the caller.
         if (durable || r.copied) fsync_dir(dst_dirfd);
         if (r.copied) {
-            if (unlinkat(src_dirfd, src_name.c_str(), 0) != 0) throw IoError("releasing the source " + src_name, errno);
+            if (unlinkat(src_dirfd, src_name.c_str(), 0) != 0) {
+                // It cannot (a read-only inbox folder, a sticky folder): take the
+                // copy back, or every retry would leave one more file in the
+                // library that no ledger row names. The source is untouched.
+                int e = errno;
+                unlinkat(dst_dirfd, name.c_str(), 0);
+                fsync_dir(dst_dirfd);
+                throw IoError("releasing the source " + src_name + " (copy withdrawn)", e);
+            }
         }
         if (durable) fsync_dir(src_dirfd);
         return r;

@@ -17,6 +17,7 @@
 #include <numeric>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/companions.hpp"
@@ -55,6 +56,10 @@ struct Heap {
     std::unordered_map<std::string, Failure>* failures = nullptr;  // by relative path
     std::vector<std::string>* keys = nullptr;          // companion key of each entry (parallel to entries)
     std::unordered_map<std::string, int64_t>* transit = nullptr;  // key -> mtime of a Syncthing temporary
+    // Folders the last scan could not list (no permission, nested too deep):
+    // each is logged once when it appears, not on every scan.
+    std::unordered_set<std::string>* scan_errors = nullptr;
+    std::string* scan_news = nullptr;  // new ones since the last log, one per line
 };
 Heap heap;
 
@@ -74,7 +79,7 @@ struct State {
     char status[16] = "OK";
     char problem[512] = "";
     long ingested = 0, duplicates = 0, rejected = 0, failed = 0;
-    int pending = 0, settling = 0, stuck = 0;
+    int pending = 0, settling = 0, stuck = 0, unlisted = 0;
 };
 State st;
 
@@ -201,8 +206,10 @@ void idle_task(char* buf, size_t n) {
         snprintf(buf, n, "%s", st.problem);
         return;
     }
-    char extra[128] = "";
-    if (st.stuck > 0)
+    char extra[160] = "";
+    if (st.unlisted > 0)
+        snprintf(extra, sizeof extra, "; %d folder(s) cannot be read and are skipped (see the server log)", st.unlisted);
+    else if (st.stuck > 0)
         snprintf(extra, sizeof extra, "; %d file(s) cannot be moved and stay in the inbox (see the server log)", st.stuck);
     else if (st.settling > 0)
         snprintf(extra, sizeof extra, "; %d file(s) settling", st.settling);
@@ -232,7 +239,10 @@ void record(const IngestOutcome& o, const char* rel) {
 
 void scan_step(void* arg) {
     (void)arg;
+    int n = guc_librarian_workers > 0 ? guc_librarian_workers : 1;
+    int me = g_worker.index;
     int fd = st.inbox_fd;
+    int unlisted = 0;
     pf_core_call("scanning the inbox", [&] {
         std::vector<pf::InboxEntry> found;
         std::vector<std::string> found_keys;
@@ -276,7 +286,38 @@ void scan_step(void* arg) {
         heap.entries = entries;
         heap.keys = keys;
         heap.transit = transit;
+        // Names are raw bytes: made printable before they reach the log.
+        std::unordered_set<std::string> now;
+        for (const std::string& e : stats.errors) {
+            std::string safe = pf::sanitize_rel_path(e);
+            // Every librarian scans the whole tree; one of them logs each folder.
+            if (heap.scan_errors->count(safe) == 0 && static_cast<int>(path_hash(safe) % n) == me)
+                *heap.scan_news += safe + "\n";
+            now.insert(std::move(safe));
+        }
+        heap.scan_errors->swap(now);
+        unlisted = static_cast<int>(heap.scan_errors->size());
     });
+    st.unlisted = unlisted;
+}
+
+// Logs, once each, the folders the scan could not list.
+void log_scan_news() {
+    char* news = pf_core_call_cstring("scan report", [] {
+        std::string s;
+        s.swap(*heap.scan_news);
+        return s;
+    });
+    for (char* line = news; *line != '\0';) {
+        char* nl = strchr(line, '\n');
+        if (nl != nullptr) *nl = '\0';
+        ereport(WARNING, (errmsg("photofactory %s: skipping part of the inbox: %s", g_worker.label, line),
+                          errhint("Files in that folder stay in the inbox until the server's user can list it; "
+                                  "this is logged once.")));
+        if (nl == nullptr) break;
+        line = nl + 1;
+    }
+    pfree(news);
 }
 
 // Files are ingested in batches: one data-sync pass, two commits and one
@@ -586,7 +627,11 @@ void librarian_main() {
     register_librarian(index, MyLatch);
     before_shmem_exit(unregister_at_exit, Int32GetDatum(index));
     ensure_core_initialized();
-    pf_core_call("librarian start-up", [] { heap.failures = new std::unordered_map<std::string, Failure>(); });
+    pf_core_call("librarian start-up", [] {
+        heap.failures = new std::unordered_map<std::string, Failure>();
+        heap.scan_errors = new std::unordered_set<std::string>();
+        heap.scan_news = new std::string();
+    });
     st.seen_wake = g_shared ? pg_atomic_read_u64(&g_shared->wake_requests) : 0;
 
     bool announced_wait = false;
@@ -655,6 +700,7 @@ void librarian_main() {
             pgstat_report_activity(STATE_RUNNING, "scanning the inbox");
             char err[512] = "";
             if (run_guarded("scanning the inbox", scan_step, nullptr, err, sizeof err)) {
+                log_scan_news();
                 process_entries();
             } else {
                 set_problem("ERROR", "Cannot scan %s: %s", st.inbox_dir, err);
@@ -663,7 +709,8 @@ void librarian_main() {
             st.next_scan = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_scan_interval_s * 1000L);
         }
 
-        if (st.problem[0] == '\0') snprintf(st.status, sizeof st.status, "%s", st.stuck > 0 ? "WARNING" : "OK");
+        if (st.problem[0] == '\0')
+            snprintf(st.status, sizeof st.status, "%s", st.stuck > 0 || st.unlisted > 0 ? "WARNING" : "OK");
         char task[768];
         idle_task(task, sizeof task);
         pgstat_report_activity(STATE_IDLE, task);

@@ -36,6 +36,24 @@ done
 ok "sources released only after the verified copy" test -z "$(ls -A "$inbox/xfs" 2>/dev/null)"
 ok "no temporary copies left" test -z "$(find "$small" -name '.pf-incoming-*')"
 
+# An inbox folder the server may read but not write: the source could never be
+# released after copying, so no copy is made (no orphan in the library per
+# retry); the file stays, and is ingested once the folder is fixed.
+mkdir -p "$stage/ro"
+convert -size 40x30 xc:gray "$stage/ro/IMG_20150505_050505.jpg"; touch -d '-1 minute' "$stage/ro/IMG_20150505_050505.jpg"
+lib_files() { find "$small" -type f | wc -l; }
+files_before=$(lib_files)
+log_from=$(( $(stat -c %s "$PF_TEST_RUN/log/server.log") + 1 ))
+mv "$stage/ro" "$inbox/ro"   # root's folder, 0755: readable, not writable for postgres
+ok "read-only inbox folder: the failure is logged" wait_for 30 bash -c \
+  "tail -c +$log_from '$PF_TEST_RUN/log/server.log' | grep -q 'could not ingest \"ro/IMG_20150505_050505.jpg\".*not writable'"
+is "$(lib_files)" "$files_before" "read-only inbox folder: nothing copied into the library"
+ok "read-only inbox folder: the file stays" test -f "$inbox/ro/IMG_20150505_050505.jpg"
+chown -R postgres: "$inbox/ro"
+ok "read-only inbox folder: ingested once writable" wait_for 30 sql_is \
+  "SELECT count(*) FROM photofactory.media_assets WHERE original_path = '$inbox/ro/IMG_20150505_050505.jpg'" 1
+is "$(( $(lib_files) - files_before ))" "1" "read-only inbox folder: exactly one file added to the library"
+
 # Fill it: three 2.5 MB photos into ~6 MB minus what is there.
 mkdir -p "$stage/big"
 for i in 1 2 3; do

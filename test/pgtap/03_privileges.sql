@@ -1,7 +1,7 @@
 -- Roles and privileges: PUBLIC gets nothing but the location validator,
 -- photofactory_reader reads, photofactory_operator (a reader) works the queues.
 BEGIN;
-SELECT plan(105);
+SELECT plan(193);
 
 SELECT has_role('photofactory_reader');
 SELECT has_role('photofactory_operator');
@@ -79,6 +79,88 @@ SELECT is(has_column_privilege('photofactory_operator', 'photofactory.media_asse
 SELECT is(has_table_privilege('photofactory_operator', 'photofactory.media_assets', p), false,
           format('operator may not %s media_assets', p))
   FROM unnest(ARRAY['INSERT', 'DELETE', 'TRUNCATE']) AS p;
+
+-- Filesystem: every function that reads, hashes, lists or moves files is out
+-- of reach of PUBLIC, of readers and of any role not made an operator; the
+-- internal ones are not even for operators. (SQL-callable C functions and
+-- SECURITY DEFINER wrappers are where files get touched.)
+CREATE ROLE pf_tap_stranger NOLOGIN;
+CREATE ROLE pf_tap_viewer NOLOGIN IN ROLE photofactory_reader;
+CREATE ROLE pf_tap_operator NOLOGIN IN ROLE photofactory_operator;
+CREATE TEMP TABLE fs_funcs (sig regprocedure, internal boolean);
+INSERT INTO fs_funcs VALUES
+    ('photofactory.inspect_file(text)', false),
+    ('photofactory.ingest_file(text)', false),
+    ('photofactory._ingest_file_json(text)', false),
+    ('photofactory.ingest_now()', false),
+    ('photofactory.inbox_report()', false),
+    ('photofactory._inbox_report_json()', false),
+    ('photofactory.verify_assets(integer, timestamptz, double precision)', false),
+    ('photofactory.start_verification(timestamptz, double precision)', false),
+    ('photofactory.cancel_verification(bigint)', false),
+    ('photofactory.reconcile()', false),
+    ('photofactory.adopt_orphan(text)', false),
+    ('photofactory._hash_stored_file(text)', true),
+    ('photofactory._list_originals()', true),
+    ('photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint)', true),
+    ('photofactory._verification_step(integer)', true),
+    ('photofactory._journal_finish(bigint, text)', true);
+GRANT SELECT ON fs_funcs TO PUBLIC;
+SELECT ok(NOT has_function_privilege(r, sig, 'EXECUTE'), format('%s may not execute %s', r, sig))
+  FROM fs_funcs, unnest(ARRAY['public', 'pf_tap_stranger', 'pf_tap_viewer']) AS r ORDER BY sig::text, r;
+SELECT ok(NOT has_function_privilege('pf_tap_operator', sig, 'EXECUTE'), format('not even an operator may execute %s', sig))
+  FROM fs_funcs WHERE internal ORDER BY sig::text;
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'every SQL-callable C function of the schema is in the list above')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'photofactory'::regnamespace AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
+   AND p.oid NOT IN (SELECT sig FROM fs_funcs);
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'no C or SECURITY DEFINER function is executable by a non-operator')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'photofactory'::regnamespace
+   AND (p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') OR p.prosecdef)
+   AND (has_function_privilege('pf_tap_stranger', p.oid, 'EXECUTE') OR has_function_privilege('pf_tap_viewer', p.oid, 'EXECUTE'));
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'every SECURITY DEFINER function pins its search_path')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'photofactory'::regnamespace AND p.prosecdef
+   AND NOT coalesce(p.proconfig::text LIKE '%search_path=%', false);
+
+-- Actually calling them: refused before any file is touched.
+SET LOCAL ROLE pf_tap_stranger;
+SELECT throws_ok($$SELECT photofactory.inspect_file('/etc/passwd')$$, '42501', NULL,
+                 'a role without grants cannot reach the schema (inspect_file)');
+RESET ROLE;
+SET LOCAL ROLE pf_tap_viewer;
+SELECT throws_ok(format('SELECT %s(%s)', sig::oid::regproc,
+                        (SELECT string_agg(CASE t WHEN 'text'::regtype THEN quote_literal('/etc/passwd') ELSE 'NULL' END || '::' || t::regtype, ', ')
+                           FROM unnest(p.proargtypes::oid[]) AS t)),
+                 '42501', NULL, format('a reader calling %s: permission denied', sig))
+  FROM fs_funcs f JOIN pg_proc p ON p.oid = f.sig ORDER BY sig::text;
+RESET ROLE;
+
+-- Settings that name paths or the database: hidden from and unchangeable by
+-- everyone but superusers (operators included).
+SET LOCAL ROLE pf_tap_operator;
+SELECT throws_ok(format('SHOW %s', g), '42501', NULL, format('%s is hidden from an operator (SHOW)', g))
+  FROM unnest(ARRAY['photofactory.database', 'photofactory.inbox_dir', 'photofactory.storage_dir']) AS g;
+SELECT throws_ok(format('SELECT current_setting(%L)', g), '42501', NULL, format('%s is hidden (current_setting)', g))
+  FROM unnest(ARRAY['photofactory.database', 'photofactory.inbox_dir', 'photofactory.storage_dir']) AS g;
+SELECT is((SELECT count(*) FROM pg_settings WHERE name IN ('photofactory.database', 'photofactory.inbox_dir', 'photofactory.storage_dir')),
+          0::bigint, 'path settings are not listed in pg_settings');
+SELECT throws_ok(format('SELECT set_config(%L, %L, false)', g, '/tmp'), NULL, NULL, format('set_config(%s) refused', g))
+  FROM unnest(ARRAY['photofactory.inbox_dir', 'photofactory.storage_dir']) AS g;
+SELECT throws_ok(format('ALTER ROLE pf_tap_operator SET %s = %L', g, '/tmp'), NULL, NULL, format('ALTER ROLE ... SET %s refused', g))
+  FROM unnest(ARRAY['photofactory.inbox_dir', 'photofactory.storage_dir']) AS g;
+SELECT throws_ok(format('ALTER DATABASE %I SET photofactory.inbox_dir = %L', current_database(), '/tmp'), '42501', NULL,
+                 'ALTER DATABASE ... SET inbox_dir refused');
+SELECT throws_ok($$ALTER SYSTEM SET photofactory.storage_dir = '/tmp'$$, NULL, NULL, 'ALTER SYSTEM refused');
+-- Nor around the SQL surface: no C function of one's own, no LOAD.
+SELECT throws_ok($$CREATE FUNCTION pg_temp.peek(text) RETURNS jsonb AS '$libdir/photofactory', 'pf_inspect_file' LANGUAGE c$$,
+                 '42501', NULL, 'cannot wrap the library''s C functions in a function of one''s own');
+SELECT throws_ok($$LOAD 'photofactory'$$, '42501', NULL, 'cannot LOAD the library');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

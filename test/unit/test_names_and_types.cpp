@@ -80,6 +80,19 @@ TEST(Sanitize, ValidNamesUntouchedOthersEscaped) {
     EXPECT_EQ(pf::sanitize_rel_path("Phone/bad\xff/x.jpg"), "Phone/bad%FF/x.jpg");
 }
 
+TEST(Sanitize, CutNeverSplitsAnEscape) {
+    // 251 invalid bytes escape to 753: cut to fit 255 with ".jpg", at a whole "%FF".
+    std::string raw(251, '\xff');
+    raw += ".jpg";
+    auto s = pf::sanitize_filename(raw);
+    std::string want;
+    for (int i = 0; i < 83; i++) want += "%FF";
+    EXPECT_EQ(s.name, want + ".jpg");
+    // A literal '%' of the name is not an escape: cut as any other byte.
+    std::string lit = std::string(250, 'a') + "%%%%%%%%.jpg";
+    EXPECT_EQ(pf::sanitize_filename(lit).name, std::string(250, 'a') + "%.jpg");
+}
+
 TEST(Sha256, KnownVectors) {
     pf::Sha256 a;
     EXPECT_EQ(a.hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

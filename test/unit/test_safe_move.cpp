@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+
+#include <dirent.h>
+#include <cstring>
 
 #include <fstream>
 #include <iterator>
@@ -81,5 +86,41 @@ TEST(SafeMove, AcrossFilesystemsCopiesVerifiesAndKeepsMtime) {
     close(s);
     close(d);
     unlink((dst + "/IMG_2.JPG").c_str());  // test-owned files in a test-owned folder
+    rmdir(dst.c_str());
+}
+
+// The source folder lets files be read but not removed (here: append-only, the
+// one way to refuse unlink to root): a cross-filesystem move must not leave
+// its verified copy behind, or each retry would add an orphan to the library.
+TEST(SafeMove, AcrossFilesystemsWithdrawsTheCopyWhenTheSourceCannotBeReleased) {
+    struct statfs a, b;
+    pf::test::TempDir src;
+    if (statfs(src.path().c_str(), &a) != 0 || statfs("/dev/shm", &b) != 0 || a.f_type == b.f_type)
+        GTEST_SKIP() << "needs /dev/shm on another filesystem";
+    src.write("IMG_4.JPG", "kept bytes");
+    int s = src.open_dir();
+    int flags = 0;
+    if (ioctl(s, FS_IOC_GETFLAGS, &flags) != 0) GTEST_SKIP() << "no inode flags here";
+    int append_only = flags | FS_APPEND_FL;
+    if (ioctl(s, FS_IOC_SETFLAGS, &append_only) != 0) {
+        close(s);
+        GTEST_SKIP() << "cannot make a folder append-only (needs CAP_LINUX_IMMUTABLE)";
+    }
+    char tmpl[] = "/dev/shm/pf-unit-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string dst = tmpl;
+    int d = open(dst.c_str(), O_RDONLY | O_DIRECTORY);
+    EXPECT_THROW(pf::move_no_replace(s, "IMG_4.JPG", d, "IMG_4.JPG", sha("kept bytes"), true), pf::IoError);
+    ioctl(s, FS_IOC_SETFLAGS, &flags);
+    EXPECT_EQ(content(src / "IMG_4.JPG"), "kept bytes");
+    int left = 0;
+    if (DIR* dir = opendir(dst.c_str())) {
+        while (struct dirent* de = readdir(dir))
+            if (std::strcmp(de->d_name, ".") != 0 && std::strcmp(de->d_name, "..") != 0) left++;
+        closedir(dir);
+    }
+    EXPECT_EQ(left, 0) << "the copy (or a temporary) stayed in the destination";
+    close(s);
+    close(d);
     rmdir(dst.c_str());
 }
