@@ -77,10 +77,12 @@ void fail(FileWork* w, IngestResult r, const char* fmt, ...) pg_attribute_printf
 void fail(FileWork* w, IngestResult r, const char* fmt, ...) {
     w->active = false;
     w->out->result = r;
+    char buf[sizeof w->out->reason];  // the arguments may point into out->reason itself
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(w->out->reason, sizeof w->out->reason, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(w->out->reason, buf, sizeof buf);
 }
 
 void read_step(void* arg) {

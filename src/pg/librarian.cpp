@@ -446,7 +446,10 @@ void ingest_batch_and_record(int n) {
             });
             if (gave_up) {
                 st.stuck++;
-                ereport(WARNING, (errmsg("photofactory %s: leaving \"%s\" in the inbox: it cannot be moved, not even to Rejected/: %s",
+                // Every librarian may try the file (work is shared); one of them warns.
+                int owner = static_cast<int>(path_hash((*heap.keys)[batch_files[i].entry]) %
+                                             static_cast<uint32>(guc_librarian_workers > 0 ? guc_librarian_workers : 1));
+                ereport(owner == g_worker.index ? WARNING : DEBUG1, (errmsg("photofactory %s: leaving \"%s\" in the inbox: it cannot be moved, not even to Rejected/: %s",
                                          g_worker.label, e.rel_path.c_str(), out.reason),
                                   errhint("Check that the server's user may rename files in that folder; the file is retried once it changes.")));
             } else {

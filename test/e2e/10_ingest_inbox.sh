@@ -97,6 +97,10 @@ is "$(asset Pixel/screenshot.png utc_offset_minutes)" "120" "screenshot.png: off
 check_asset Pixel/VID_clip.mp4 Originals/2023/2023-08-01/VID_clip.mp4 "2023-08-01 18:30:00" video_utc \
   '{"lat": 48.8584, "lon": 2.2945}'
 is "$(asset Pixel/VID_clip.mp4 media_kind)" "video" "VID_clip.mp4: media_kind video"
+# The Live Photo: the video's UTC time (the day before in Paris) lands beside its still, in its offset.
+check_asset iPhone/IMG_0004.JPG Originals/2024/2024-06-02/IMG_0004.JPG "2024-06-02 00:00:30" exif_original null
+check_asset iPhone/IMG_0004.MOV Originals/2024/2024-06-02/IMG_0004.MOV "2024-06-02 00:00:31" video_utc null
+is "$(asset iPhone/IMG_0004.MOV "utc_offset_minutes || ' ' || time_zone")" "540 paired" "IMG_0004.MOV: the still's offset, recorded as paired"
 check_asset deep/a/b/c/d/e/f/g/IMG_20200202_020202.jpg Originals/2020/2020-02-02/IMG_20200202_020202.jpg \
   "2020-02-02 02:02:02" filename null
 check_asset Pixel/digitized.jpg Originals/2022/2022-02-02/digitized.jpg "2022-02-02 02:02:02" exif_digitized null
@@ -133,8 +137,9 @@ is "$(sql "SELECT count(*) FROM photofactory.inbox_events")" "$(( ${#sha[@]} - 1
 is "$(sql "SELECT count(*) FROM photofactory.media_assets")" "$(sql "SELECT count(*) FROM photofactory.inbox_events WHERE outcome = 'ingested'")" \
   "one asset per ingested event"
 is "$(sql "SELECT count(*) FROM photofactory.ingest_journal")" "0" "journal empty when idle"
-is "$(cd "$storage" && find Originals -type f | wc -l)" "$(sql "SELECT count(*) FROM photofactory.media_assets")" \
-  "Originals holds exactly the ledger's files"
+is "$(cd "$storage" && find Originals -type f | wc -l)" \
+  "$(sql "SELECT (SELECT count(*) FROM photofactory.media_assets) + (SELECT count(*) FROM photofactory.asset_sidecars)")" \
+  "Originals holds exactly the ledger's files (assets and their sidecars)"
 missing=$(sql "SELECT final_path FROM photofactory.media_assets" | while read -r p; do [ -f "$p" ] || echo "$p"; done)
 is "$missing" "" "every final_path exists"
 
@@ -156,6 +161,9 @@ Originals/2023/2023-01-01/PXL_20230101_101010123.jpg
 Originals/2023/2023-08-01/VID_clip.mp4
 Originals/2023/2023-12-25/IMG_0001.JPG
 Originals/2023/2023-12-25/IMG_0001~1.JPG
+Originals/2024/2024-06-02/IMG_0004.AAE
+Originals/2024/2024-06-02/IMG_0004.JPG
+Originals/2024/2024-06-02/IMG_0004.MOV
 Originals/2024/2024-07-04/IMG_0002.JPG
 Rejected/$today/empty.jpg
 Rejected/$today/notes.txt

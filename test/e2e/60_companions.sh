@@ -18,6 +18,10 @@ jpeg() {  # jpeg OUT 'YYYY:MM:DD HH:MM:SS' [offset]
   convert -size 40x30 "xc:#$(printf '%06x' $((RANDOM * RANDOM % 16777216)))" "$1"
   exiftool -q -overwrite_original "-DateTimeOriginal=$2" ${3:+"-OffsetTimeOriginal=$3"} "$1"
 }
+mov() {  # mov OUT 'YYYY-MM-DD HH:MM:SS' (UTC): a QuickTime file, unique content (a 'free' box)
+  perl "$root/scripts/lib/make-mp4.pl" "$1" "$2" "" 0 "qt  "
+  printf '\0\0\0\030free%s' "$(printf '%016x' $((RANDOM * 32768 + RANDOM)))" >>"$1"
+}
 asset() {  # asset NAME -> storage-relative path of its row
   sql "SELECT replace(final_path, '$storage/', '') FROM photofactory.media_assets WHERE original_name = '$1'"
 }
@@ -26,7 +30,7 @@ sql "ALTER SYSTEM SET photofactory.sidecar_wait = '30s'" >/dev/null; reload
 # 1. Live Photo across midnight in Tokyo, with its .AAE edit.
 mkdir -p "$stage/live"
 jpeg "$stage/live/IMG_0100.JPG" "2024:06:02 00:00:30" "+09:00"
-perl "$root/scripts/lib/make-mp4.pl" "$stage/live/IMG_0100.MOV" "2024-06-01 15:00:31" "" 0 "qt  "
+mov "$stage/live/IMG_0100.MOV" "2024-06-01 15:00:31"
 printf '<?xml version="1.0"?><plist><dict><key>adjustmentFormatIdentifier</key></dict></plist>\n' >"$stage/live/IMG_0100.AAE"
 drop live
 ok "Live Photo still, video and edit ingested" wait_for 30 sql_is \
@@ -65,7 +69,7 @@ mkdir -p "$stage/late1" "$stage/late2"
 jpeg "$stage/late1/IMG_0200.JPG" "2022:12:31 23:59:50" "-05:00"
 drop late1
 ok "still ingested alone" wait_for 30 sql_is "SELECT count(*) FROM photofactory.media_assets WHERE original_name = 'IMG_0200.JPG'" 1
-perl "$root/scripts/lib/make-mp4.pl" "$stage/late2/IMG_0200.MOV" "2023-01-01 04:59:55" "" 0 "qt  "
+mov "$stage/late2/IMG_0200.MOV" "2023-01-01 04:59:55"
 drop late2
 ok "late video ingested" wait_for 30 sql_is "SELECT count(*) FROM photofactory.media_assets WHERE original_name = 'IMG_0200.MOV'" 1
 is "$(asset IMG_0200.MOV)" "Originals/2022/2022-12-31/IMG_0200.MOV" "late video lands in its still's folder"
@@ -101,7 +105,7 @@ chown postgres: "$inbox/c60/.syncthing.IMG_0400.MOV.tmp"
 drop sync
 sleep 4
 ok "still held back while its video is being synced" test -f "$inbox/c60/IMG_0400.JPG"
-perl "$root/scripts/lib/make-mp4.pl" "$inbox/c60/.syncthing.IMG_0400.MOV.tmp" "2020-02-20 19:20:21" "" 0 "qt  "
+mov "$inbox/c60/.syncthing.IMG_0400.MOV.tmp" "2020-02-20 19:20:21"
 chown postgres: "$inbox/c60/.syncthing.IMG_0400.MOV.tmp"
 mv "$inbox/c60/.syncthing.IMG_0400.MOV.tmp" "$inbox/c60/IMG_0400.MOV"
 ok "pair ingested once the sync finished" wait_for 30 sql_is \
