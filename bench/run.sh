@@ -28,11 +28,12 @@ usage: bench/run.sh [--quick] [--only LIST] [--no-install] [--profile] [--out FI
   --out FILE     results file (default bench/results/<timestamp>.json)
   --keep-corpus  keep generated corpora (default for full-size runs; they are reused when unchanged)
   --clean        delete cached corpora under $PF_BENCH_DIR and exit
+  --generate-only  generate (or check) the corpora and exit: no lock needed for this part
 Sizes and settings come from PF_BENCH_* environment variables (docs/performance.md).
 EOF
 }
 
-quick=0; only=all; install=1; profile=0; out=""; keep=""; clean=0
+quick=0; only=all; install=1; profile=0; out=""; keep=""; clean=0; generate_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -44,6 +45,7 @@ while [ $# -gt 0 ]; do
     --out=*) out=${1#--out=} ;;
     --keep-corpus) keep=1 ;;
     --clean) clean=1 ;;
+    --generate-only) generate_only=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -84,6 +86,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 bench_check_disk || exit 1
+
+if [ "$generate_only" = 1 ]; then
+  PF_BENCH_KEEP_CORPUS=1
+  for k in photos small large latency; do
+    if want "$k"; then bench_ensure_corpus "$k" || exit 1; fi
+  done
+  exit 0
+fi
 
 if [ "$install" = 1 ]; then
   pf_log "building and installing photofactory.so from $PF_ROOT"

@@ -79,6 +79,19 @@ if compgen -G "test/e2e/*.sh" >/dev/null; then suite "end-to-end (test/e2e)" e2e
 torture() { PF_TORTURE_FILES=${PF_TORTURE_FILES:-200} PF_TORTURE_ROUNDS=${PF_TORTURE_ROUNDS:-6} bash test/fault/torture.sh; }
 suite "fault: kill -9 torture (test/fault)" torture
 
+# Benchmark smoke run: every phase of bench/run.sh at a tiny size, checked for
+# complete results only -- never against timing thresholds (docs/performance.md).
+bench_smoke() {
+  local dir rc
+  dir=$(mktemp -d /tmp/photofactory-bench-smoke.XXXXXX) && chmod 755 "$dir" || return 1
+  PF_BENCH_DIR=$dir/work bash bench/run.sh --quick --no-install --out "$dir/results.json" &&
+    perl bench/lib/check-results.pl "$dir/results.json"
+  rc=$?
+  rm -rf "$dir"
+  return $rc
+}
+suite "bench --quick (smoke; results only, no timing thresholds)" bench_smoke
+
 pf_log "summary"
 [ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"
 echo "suites: $passed passed, $failed failed"

@@ -453,6 +453,12 @@ bench_ingest() {
       split="$split" librarian_pids="$LIB_PIDS"
   fi
   [ "$mode" = perf ] && bench_perf_report "$RUN/perf-$name.data" "$ARTIFACTS/perf-$kind-w$workers.txt"
+  if [ "$mode" = strace ]; then
+    local sf
+    for sf in "$ARTIFACTS"/strace-"$kind"-w"$workers"-*.txt; do
+      [ -f "$sf" ] && bench_record section=strace corpus="$kind" workers="$workers" files="$C_COUNT" file="$sf"
+    done
+  fi
   bench_cluster_down
   mv "$INBOX/$kind" "$C_FILES.tmp" 2>/dev/null && { mv "$C_FILES.tmp" "$C_FILES" || true; }
   bench_collect "$C_FILES" "$INBOX" "$STORAGE"
@@ -465,10 +471,18 @@ bench_ingest() {
   fi
 }
 
-bench_perf_report() {  # bench_perf_report DATA OUT
+bench_perf_report() {  # bench_perf_report DATA OUT: flat profile, then the top call chains
   [ -f "$1" ] || return 0
-  perf report -i "$1" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^$' | head -120 >"$2"
-  perf report -i "$1" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20 >>"$2"
+  { echo "# perf record -g of the librarian(s) during one untimed run; flat profile (self time)"
+    perf report -i "$1" --no-children --sort dso,symbol -g none --percent-limit 0.3 --stdio 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -60
+    echo; echo "# by shared object"
+    perf report -i "$1" --no-children --sort dso -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+    echo; echo "# call chains (caller view, >= 2 %)"
+    perf report -i "$1" --children --sort symbol -g caller,2,callee --percent-limit 5 --stdio 2>/dev/null |
+      grep -v '^$' | head -250
+  } >"$2"
+  rm -f "$1"
 }
 
 bench_corpus_phase() {

@@ -17,7 +17,7 @@ open my $fh, '<', $in or die "$in: $!\n";
 while (<$fh>) { chomp; next unless /\S/; push @raw, decode_json($_); }
 
 sub r2 { my ($v, $d) = @_; return undef unless defined $v; $d //= 2; return 0 + sprintf("%.${d}f", $v); }
-sub rate { my ($n, $s) = @_; return (defined $s && $s > 0) ? $n / $s : undef; }
+sub rate { my ($n, $s) = @_; return (defined $n && defined $s && $s > 0) ? $n / $s : undef; }
 
 my %c;    # corpus => {...}
 for my $r (grep { $_->{section} eq 'generate' } @raw) {
@@ -38,14 +38,14 @@ for my $r (grep { $_->{section} eq 'baseline' } @raw) {
     }
 }
 for my $k (keys %c) {
-    my $b = $c{$k};
-    next unless $b->{openssl_runs_s};
-    my $best = min(@{ $b->{openssl_runs_s} });
-    $b->{openssl} = { best_s => $best, mb_s => r2(rate($b->{bytes} / 1e6, $best), 1), files_s => r2(rate($b->{files}, $best), 1) };
-    $b->{sha256sum} = { s => $b->{sha256sum_s}, mb_s => r2(rate($b->{bytes} / 1e6, $b->{sha256sum_s}), 1) } if $b->{sha256sum_s};
-    if (my $e = $b->{exiftool}) {
-        $e->{files_s} = r2(rate($b->{files}, $e->{total_s}), 1);
-        $e->{mb_s} = r2(rate($b->{bytes} / 1e6, $e->{total_s}), 1);
+    my $cb = $c{$k};
+    next unless $cb->{openssl_runs_s};
+    my $best = min(@{ $cb->{openssl_runs_s} });
+    $cb->{openssl} = { best_s => $best, mb_s => r2(rate($cb->{bytes} / 1e6, $best), 1), files_s => r2(rate($cb->{files}, $best), 1) };
+    $cb->{sha256sum} = { s => $cb->{sha256sum_s}, mb_s => r2(rate($cb->{bytes} / 1e6, $cb->{sha256sum_s}), 1) } if $cb->{sha256sum_s};
+    if (my $e = $cb->{exiftool}) {
+        $e->{files_s} = r2(rate($cb->{files}, $e->{total_s}), 1);
+        $e->{mb_s} = r2(rate($cb->{bytes} / 1e6, $e->{total_s}), 1);
     }
 }
 for my $r (grep { $_->{section} eq 'ingest' } @raw) {
@@ -78,20 +78,32 @@ for my $r (grep { $_->{section} eq 'ingest' } @raw) {
 }
 # Ratios, within the run.
 for my $k (keys %c) {
-    my $b = $c{$k};
-    my $pf = $b->{photofactory} or next;
+    my $cb = $c{$k};
+    my $pf = $cb->{photofactory} or next;
     for my $w (keys %$pf) {
         my $m = $pf->{$w};
-        if ($b->{openssl}) {
-            $m->{vs_openssl} = r2(rate($m->{mb_s}, $b->{openssl}{mb_s}), 3);
-            $m->{steady_vs_openssl} = r2(rate($m->{steady_mb_s}, $b->{openssl}{mb_s}), 3);
+        if ($cb->{openssl}) {
+            $m->{vs_openssl} = r2(rate($m->{mb_s}, $cb->{openssl}{mb_s}), 3);
+            $m->{steady_vs_openssl} = r2(rate($m->{steady_mb_s}, $cb->{openssl}{mb_s}), 3);
         }
-        $m->{vs_exiftool_pipeline} = r2(rate($b->{exiftool}{total_s}, $m->{drop_to_last_s}), 2) if $b->{exiftool};
+        $m->{vs_exiftool_pipeline} = r2(rate($cb->{exiftool}{total_s}, $m->{drop_to_last_s}), 2) if $cb->{exiftool};
         if ($w ne '1' && $pf->{1}) {
             $m->{speedup_vs_1} = r2(rate($pf->{1}{drop_to_last_s}, $m->{drop_to_last_s}), 2);
             $m->{steady_speedup_vs_1} = r2(rate($m->{steady_mb_s}, $pf->{1}{steady_mb_s}), 2);
         }
     }
+}
+
+# Profile runs (--profile): system calls per file of one librarian, from strace -c -w.
+for my $r (grep { $_->{section} eq 'strace' } @raw) {
+    open my $sf, '<', $r->{file} or next;
+    my %per;
+    while (<$sf>) {
+        next unless /^\s*[\d.]+\s+([\d.]+)\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)\s*$/;
+        next if $3 eq 'total';
+        $per{$3} = { calls_per_file => r2($2 / $r->{files}, 2), wall_ms_per_file => r2(1000 * $1 / $r->{files}, 3) };
+    }
+    $c{ $r->{corpus} }{strace_per_file} = \%per if %per;
 }
 
 # Latency.
@@ -179,32 +191,38 @@ print "MB = 10^6 bytes; drop->last = folder renamed into the inbox -> last media
 my $fmt = "%-7s %-24s %6s %9s %9s %9s %9s %11s %8s %7s %7s\n";
 printf $fmt, 'corpus', 'engine', 'files', 'MB', 'seconds', 'files/s', 'MB/s', 'steady MB/s', 'RssAnon', 'vs ssl', 'vs exif';
 for my $k (grep { $c{$_} } qw(photos small large)) {
-    my $b = $c{$k};
-    my $mb = sprintf('%.0f', ($b->{bytes} // 0) / 1e6);
-    printf $fmt, $k, 'openssl dgst -sha256', $b->{files}, $mb, sprintf('%.2f', $b->{openssl}{best_s}),
-        sprintf('%.0f', $b->{openssl}{files_s}), sprintf('%.0f', $b->{openssl}{mb_s}), '', '', '1.00', '' if $b->{openssl};
-    printf $fmt, $k, 'sha256sum (coreutils)', $b->{files}, $mb, sprintf('%.2f', $b->{sha256sum}{s}),
-        sprintf('%.0f', rate($b->{files}, $b->{sha256sum}{s})), sprintf('%.0f', $b->{sha256sum}{mb_s}), '', '',
-        sprintf('%.2f', rate($b->{sha256sum}{mb_s}, $b->{openssl}{mb_s}) // 0), '' if $b->{sha256sum} && $b->{openssl};
-    if (my $e = $b->{exiftool}) {
-        printf $fmt, $k, 'exiftool + sha256sum', $b->{files}, $mb,
+    my $cb = $c{$k};
+    my $mb = sprintf('%.0f', ($cb->{bytes} // 0) / 1e6);
+    printf $fmt, $k, 'openssl dgst -sha256', $cb->{files}, $mb, sprintf('%.2f', $cb->{openssl}{best_s}),
+        sprintf('%.0f', $cb->{openssl}{files_s}), sprintf('%.0f', $cb->{openssl}{mb_s}), '', '', '1.00', '' if $cb->{openssl};
+    printf $fmt, $k, 'sha256sum (coreutils)', $cb->{files}, $mb, sprintf('%.2f', $cb->{sha256sum}{s}),
+        sprintf('%.0f', rate($cb->{files}, $cb->{sha256sum}{s})), sprintf('%.0f', $cb->{sha256sum}{mb_s}), '', '',
+        sprintf('%.2f', rate($cb->{sha256sum}{mb_s}, $cb->{openssl}{mb_s}) // 0), '' if $cb->{sha256sum} && $cb->{openssl};
+    if (my $e = $cb->{exiftool}) {
+        printf $fmt, $k, 'exiftool + sha256sum', $cb->{files}, $mb,
             sprintf('%.2f', $e->{total_s}), sprintf('%.0f', $e->{files_s}), sprintf('%.0f', $e->{mb_s}), '', '',
-            ($b->{openssl} ? sprintf('%.2f', rate($e->{mb_s}, $b->{openssl}{mb_s})) : ''), '1.00';
+            ($cb->{openssl} ? sprintf('%.2f', rate($e->{mb_s}, $cb->{openssl}{mb_s})) : ''), '1.00';
     }
-    for my $w (sort keys %{ $b->{photofactory} || {} }) {
-        my $p = $b->{photofactory}{$w};
+    for my $w (sort keys %{ $cb->{photofactory} || {} }) {
+        my $p = $cb->{photofactory}{$w};
         printf $fmt, $k, "photofactory x$w" . ($p->{complete} ? '' : ' INCOMPLETE'), $p->{rows}, $mb,
             sprintf('%.2f', $p->{drop_to_last_s}), sprintf('%.0f', $p->{files_s} // 0), sprintf('%.0f', $p->{mb_s} // 0),
             defined $p->{steady_mb_s} ? sprintf('%.0f', $p->{steady_mb_s}) : '-', sprintf('%.1fMB', $p->{peak_rss_anon_mb}),
             sprintf('%.2f', $p->{vs_openssl} // 0), sprintf('%.1fx', $p->{vs_exiftool_pipeline} // 0);
     }
-    for my $w (sort keys %{ $b->{photofactory} || {} }) {
-        my $p = $b->{photofactory}{$w};
+    for my $w (sort keys %{ $cb->{photofactory} || {} }) {
+        my $p = $cb->{photofactory}{$w};
         printf "        x%s: drop->first row %.2f s, first->last %s s (%s files/s), librarian CPU %.1f s (%.0f %% of wall), "
              . "%.1f voluntary switches/file, %.0f WAL bytes/file, %d distinct ingested_at%s\n",
             $w, $p->{drop_to_first_s} // 0, $p->{first_to_last_s} // '-', $p->{steady_files_s} // '-', $p->{librarian_cpu_s} // 0,
             100 * ($p->{librarian_cpu_util} // 0), $p->{voluntary_switches_per_file} // 0, $p->{wal_bytes_per_file} // 0,
             $p->{ledger_transactions} // 0, $p->{split} ? "; files per librarian $p->{split}" : '';
+    }
+    if (my $st = $cb->{strace_per_file}) {
+        my @top = grep { $st->{$_}{calls_per_file} >= 0.5 || $_ =~ /sync|rename/ }
+                  sort { $st->{$b}{wall_ms_per_file} <=> $st->{$a}{wall_ms_per_file} } grep { $_ ne 'epoll_wait' } keys %$st;
+        print "        strace (untimed run, 1 librarian), per file: ",
+            join(', ', map { sprintf('%s %.1f (%.2f ms)', $_, $st->{$_}{calls_per_file}, $st->{$_}{wall_ms_per_file}) } @top[0 .. min($#top, 7)]), "\n";
     }
     print "\n";
 }
