@@ -291,6 +291,19 @@ bench_stop_sampler() {
   kill -TERM "$SAMPLER_PID" 2>/dev/null; wait "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=""
 }
 
+# Machine-wide CPU: "busy total" jiffies from /proc/stat (other engineers share
+# the machine: a busy machine during a measurement shows up here).
+bench_machine_cpu() {
+  local _cpu u n sy idle io irq sirq st _rest
+  read -r _cpu u n sy idle io irq sirq st _rest </proc/stat
+  echo "$((u + n + sy + irq + sirq + st)) $((u + n + sy + idle + io + irq + sirq + st))"
+}
+bench_busy() {  # bench_busy "BEFORE" "AFTER" -> busy fraction of all CPUs in between
+  local b0 t0 b1 t1
+  read -r b0 t0 <<<"$1"; read -r b1 t1 <<<"$2"
+  awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.3f", (t > 0 ? b / t : 0) }'
+}
+
 # CPU ticks (utime + stime) and context switches summed over PIDS: "ticks vol invol".
 bench_proc_counters() {
   local p ticks=0 vol=0 inv=0 stat k v _
@@ -348,12 +361,13 @@ bench_baselines() {  # bench_baselines KIND (corpus set up by bench_ensure_corpu
   pf_log "baselines: $kind"
   # Warm the page cache (and check every file reads), untimed.
   (cd "$C_FILES" && find . -type f -print0 | xargs -0 openssl dgst -sha256 >/dev/null) || return 1
+  local m0 m1
   for i in $(seq 1 "$PF_BENCH_BASELINE_RUNS"); do
-    t0=$EPOCHREALTIME
+    m0=$(bench_machine_cpu); t0=$EPOCHREALTIME
     (cd "$C_FILES" && find . -type f -print0 | xargs -0 openssl dgst -sha256 >/dev/null)
-    t1=$EPOCHREALTIME
+    t1=$EPOCHREALTIME; m1=$(bench_machine_cpu)
     bench_record section=baseline corpus="$kind" tool=openssl run="$i" files="$C_COUNT" bytes="$C_BYTES" \
-      t_start="$t0" t_end="$t1"
+      t_start="$t0" t_end="$t1" machine_busy="$(bench_busy "$m0" "$m1")"
   done
   # coreutils sha256sum alone (context: it has no SHA extensions)
   t0=$EPOCHREALTIME
@@ -367,15 +381,15 @@ bench_baselines() {  # bench_baselines KIND (corpus set up by bench_ensure_corpu
   local tag=DateTimeOriginal out=$RUN/exiftool-$kind
   [ "$C_FORMAT" = mp4 ] && tag=CreateDate     # QuickTime files have no DateTimeOriginal
   DROP_DEST=$C_FILES DROP_FROM=("$out")
-  t0=$EPOCHREALTIME
+  m0=$(bench_machine_cpu); t0=$EPOCHREALTIME
   exiftool -q -q -r -d "$out/%Y/%Y-%m-%d" "-Directory<$tag" "$C_FILES"
   t1=$EPOCHREALTIME
   (cd "$out" && find . -type f -print0 | xargs -0 sha256sum >/dev/null)
-  t2=$EPOCHREALTIME
+  t2=$EPOCHREALTIME; m1=$(bench_machine_cpu)
   local moved
   moved=$(bench_count "$out" | awk '{print $1}')
   bench_record section=baseline corpus="$kind" tool=exiftool_pipeline run=1 files="$C_COUNT" bytes="$C_BYTES" \
-    t_start="$t0" t_mid="$t1" t_end="$t2" moved="$moved" tag="$tag"
+    t_start="$t0" t_mid="$t1" t_end="$t2" moved="$moved" tag="$tag" machine_busy="$(bench_busy "$m0" "$m1")"
   bench_collect "$C_FILES" "$out"
   DROP_DEST=""
   rm -rf "$out"
@@ -418,9 +432,12 @@ bench_ingest() {
   local waiter=$!
   sleep 0.5                                   # the waiter is connected and polling
   DROP_DEST=$C_FILES DROP_FROM=("$INBOX" "$STORAGE")
+  local m0 m1
+  m0=$(bench_machine_cpu)
   local t_drop=$EPOCHREALTIME
   mv "$C_FILES" "$INBOX/$kind"
   wait "$waiter"
+  m1=$(bench_machine_cpu)
   after=$(bench_proc_counters $LIB_PIDS)
   bench_stop_sampler
   if [ -n "$tracer" ]; then
@@ -450,7 +467,7 @@ bench_ingest() {
       duplicates="${dup:-0}" rejected="${rej:-0}" peak_rss_anon_kb="$(cat "$rss_file")" \
       cpu_s="$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/hz}')" \
       voluntary_switches=$((v1 - v0)) involuntary_switches=$((i1 - i0)) wal_bytes="${walbytes:-0}" \
-      split="$split" librarian_pids="$LIB_PIDS"
+      split="$split" librarian_pids="$LIB_PIDS" machine_busy="$(bench_busy "$m0" "$m1")"
   fi
   [ "$mode" = perf ] && bench_perf_report "$RUN/perf-$name.data" "$ARTIFACTS/perf-$kind-w$workers.txt"
   if [ "$mode" = strace ]; then

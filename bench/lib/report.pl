@@ -30,11 +30,13 @@ for my $r (grep { $_->{section} eq 'baseline' } @raw) {
     my $s = $r->{t_end} - $r->{t_start};
     if ($r->{tool} eq 'openssl') {
         push @{ $c{$k}{openssl_runs_s} }, r2($s, 3);
+        push @{ $c{$k}{openssl_machine_busy} }, $r->{machine_busy} if defined $r->{machine_busy};
     } elsif ($r->{tool} eq 'sha256sum') {
         $c{$k}{sha256sum_s} = r2($s, 3);
     } else {
         $c{$k}{exiftool} = { exiftool_s => r2($r->{t_mid} - $r->{t_start}, 3), sha256sum_s => r2($r->{t_end} - $r->{t_mid}, 3),
-                             total_s => r2($s, 3), moved => $r->{moved}, tag => $r->{tag} };
+                             total_s => r2($s, 3), moved => $r->{moved}, tag => $r->{tag},
+                             machine_busy => $r->{machine_busy} };
     }
 }
 for my $k (keys %c) {
@@ -72,6 +74,7 @@ for my $r (grep { $_->{section} eq 'ingest' } @raw) {
         voluntary_switches_per_file => r2(rate($r->{voluntary_switches}, $r->{rows}), 1),
         wal_bytes_per_file => r2(rate($r->{wal_bytes}, $r->{rows}), 0),
         duplicates => $r->{duplicates}, rejected => $r->{rejected},
+        machine_busy => $r->{machine_busy},
     );
     $m{split} = $r->{split} if $r->{split};
     $c{$k}{photofactory}{ $r->{workers} } = \%m;
@@ -213,16 +216,23 @@ for my $k (grep { $c{$_} } qw(photos small large)) {
     for my $w (sort keys %{ $cb->{photofactory} || {} }) {
         my $p = $cb->{photofactory}{$w};
         printf "        x%s: drop->first row %.2f s, first->last %s s (%s files/s), librarian CPU %.1f s (%.0f %% of wall), "
-             . "%.1f voluntary switches/file, %.0f WAL bytes/file, %d distinct ingested_at%s\n",
+             . "%.1f voluntary switches/file, %.0f WAL bytes/file, %d distinct ingested_at, machine busy %s%s\n",
             $w, $p->{drop_to_first_s} // 0, $p->{first_to_last_s} // '-', $p->{steady_files_s} // '-', $p->{librarian_cpu_s} // 0,
             100 * ($p->{librarian_cpu_util} // 0), $p->{voluntary_switches_per_file} // 0, $p->{wal_bytes_per_file} // 0,
-            $p->{ledger_transactions} // 0, $p->{split} ? "; files per librarian $p->{split}" : '';
+            $p->{ledger_transactions} // 0,
+            defined $p->{machine_busy} ? sprintf('%.0f %%', 100 * $p->{machine_busy}) : '?',
+            $p->{split} ? "; files per librarian $p->{split}" : '';
     }
     if (my $st = $cb->{strace_per_file}) {
         my @top = grep { $st->{$_}{calls_per_file} >= 0.5 || $_ =~ /sync|rename/ }
                   sort { $st->{$b}{wall_ms_per_file} <=> $st->{$a}{wall_ms_per_file} } grep { $_ ne 'epoll_wait' } keys %$st;
         print "        strace (untimed run, 1 librarian), per file: ",
             join(', ', map { sprintf('%s %.1f (%.2f ms)', $_, $st->{$_}{calls_per_file}, $st->{$_}{wall_ms_per_file}) } @top[0 .. min($#top, 7)]), "\n";
+    }
+    if ($cb->{openssl_machine_busy} || ($cb->{exiftool} && defined $cb->{exiftool}{machine_busy})) {
+        printf "        machine CPU busy (all CPUs) during openssl runs %s, exiftool pipeline %s\n",
+            join('/', map { sprintf('%.0f %%', 100 * $_) } @{ $cb->{openssl_machine_busy} || [] }),
+            $cb->{exiftool} && defined $cb->{exiftool}{machine_busy} ? sprintf('%.0f %%', 100 * $cb->{exiftool}{machine_busy}) : '?';
     }
     print "\n";
 }
