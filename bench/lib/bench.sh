@@ -141,7 +141,7 @@ bench_check_disk() {
 }
 
 # Counts the files of DIR and their total size: "N BYTES".
-bench_count() { find "$1" -type f -printf '%s\n' 2>/dev/null | awk '{n++; s+=$1} END {printf "%d %d\n", n, s}'; }
+bench_count() { find "$1" -type f -printf '%s\n' 2>/dev/null | awk '{n++; s+=$1} END {printf "%.0f %.0f\n", n, s}'; }
 
 # bench_ensure_corpus KIND: generates the corpus unless an identical one is cached.
 # Sets C_* and C_FILES (the folder that is dropped), C_BYTES.
