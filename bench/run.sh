@@ -20,7 +20,8 @@ source "$BENCH_ROOT/lib/bench.sh"
 
 usage() {
   cat <<'EOF'
-usage: bench/run.sh [--quick] [--only LIST] [--no-install] [--profile] [--out FILE] [--keep-corpus|--clean]
+usage: bench/run.sh [--quick] [--only LIST] [--no-install | --src-rev REV] [--profile] [--out FILE]
+                    [--keep-corpus | --clean | --generate-only]
   --quick        smoke sizes (see docs/performance.md); corpora are removed afterwards
   --only LIST    comma-separated phases: photos,small,large,latency,ledger (default: all)
   --no-install   use the installed photofactory.so instead of building and installing this checkout
@@ -29,11 +30,13 @@ usage: bench/run.sh [--quick] [--only LIST] [--no-install] [--profile] [--out FI
   --keep-corpus  keep generated corpora (default for full-size runs; they are reused when unchanged)
   --clean        delete cached corpora under $PF_BENCH_DIR and exit
   --generate-only  generate (or check) the corpora and exit: no lock needed for this part
+  --src-rev REV  build and install the extension from git revision REV of this repository (exported with
+                 git archive into the run's temporary folder) instead of the checkout
 Sizes and settings come from PF_BENCH_* environment variables (docs/performance.md).
 EOF
 }
 
-quick=0; only=all; install=1; profile=0; out=""; keep=""; clean=0; generate_only=0
+quick=0; only=all; install=1; profile=0; out=""; keep=""; clean=0; generate_only=0; src_rev=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -46,6 +49,8 @@ while [ $# -gt 0 ]; do
     --keep-corpus) keep=1 ;;
     --clean) clean=1 ;;
     --generate-only) generate_only=1 ;;
+    --src-rev) src_rev=$2; shift ;;
+    --src-rev=*) src_rev=${1#--src-rev=} ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -95,7 +100,14 @@ if [ "$generate_only" = 1 ]; then
   exit 0
 fi
 
-if [ "$install" = 1 ]; then
+if [ -n "$src_rev" ]; then
+  BENCH_COMMIT=$(git -C "$PF_ROOT" rev-parse --verify "$src_rev^{commit}") || exit 2
+  pf_log "building and installing photofactory.so from $src_rev ($BENCH_COMMIT)"
+  mkdir -p "$RUN/src"
+  git -C "$PF_ROOT" archive "$BENCH_COMMIT" | tar -x -C "$RUN/src" &&
+    make -C "$RUN/src" -s -j2 >/dev/null && make -C "$RUN/src" -s install >/dev/null ||
+    { echo "build/install of $src_rev failed" >&2; exit 1; }
+elif [ "$install" = 1 ]; then
   pf_log "building and installing photofactory.so from $PF_ROOT"
   pf_build_install 0 || { echo "build/install failed" >&2; exit 1; }
 fi

@@ -63,8 +63,9 @@ bench_fail() {  # bench_fail PHASE MESSAGE
 bench_meta_json() {
   local quick=$1 so commit dirty
   so=$(pg_config --pkglibdir)/photofactory.so
-  commit=$(git -C "$PF_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
-  dirty=$(git -C "$PF_ROOT" status --porcelain -- src sql Makefile 2>/dev/null | wc -l)
+  commit=${BENCH_COMMIT:-$(git -C "$PF_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)}
+  dirty=0
+  [ -n "${BENCH_COMMIT:-}" ] || dirty=$(git -C "$PF_ROOT" status --porcelain -- src sql Makefile 2>/dev/null | wc -l)
   BENCH_META_SO=$( [ -f "$so" ] && sha256sum "$so" | cut -c1-16 || echo none)
   BENCH_META_SO="$BENCH_META_SO (extension files ${BENCH_INSTALLED_START:-?})"
   perl -MJSON::PP -e '
