@@ -453,8 +453,19 @@ bench_ingest() {
                                  count(DISTINCT ingested_at) FROM photofactory.media_assets")
   events=$(bsql -F' ' -c "SELECT count(*) FILTER (WHERE outcome = 'duplicate'), count(*) FILTER (WHERE outcome = 'rejected')
                            FROM photofactory.inbox_events")
-  local walbytes
+  local walbytes deciles
   walbytes=$(bsql -c "SELECT pg_wal_lsn_diff('$wal1', '$wal0')::bigint")
+  # When 10 %, 20 %, ... 100 % of the rows were committed (ledger time): a
+  # per-file cost that grows with the run shows up as slower later deciles.
+  deciles=$(bsql -c "SELECT array_to_string(array_agg(round(extract(epoch FROM t)::numeric, 3)), ' ')
+                       FROM unnest((SELECT percentile_disc(ARRAY[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0])
+                                      WITHIN GROUP (ORDER BY ingested_at) FROM photofactory.media_assets)) AS t")
+  # Table statistics after the run (dead tuples, scans, autovacuum) for the record.
+  mkdir -p "$ARTIFACTS/logs"
+  bsql -P footer=off -c "SELECT relname, n_tup_ins, n_tup_del, n_live_tup, n_dead_tup, seq_scan, seq_tup_read,
+                                idx_scan, idx_tup_fetch, autovacuum_count, last_autovacuum
+                           FROM pg_stat_user_tables WHERE schemaname = 'photofactory' ORDER BY relname" \
+    -A -F' | ' >"$ARTIFACTS/logs/$name.table-stats.txt" 2>&1
   local l_min l_max l_tx dup rej
   read -r l_min l_max l_tx <<<"$ledger"
   read -r dup rej <<<"$events"
@@ -468,7 +479,7 @@ bench_ingest() {
       duplicates="${dup:-0}" rejected="${rej:-0}" peak_rss_anon_kb="$(cat "$rss_file")" \
       cpu_s="$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/hz}')" \
       voluntary_switches=$((v1 - v0)) involuntary_switches=$((i1 - i0)) wal_bytes="${walbytes:-0}" \
-      split="$split" librarian_pids="$LIB_PIDS" machine_busy="$(bench_busy "$m0" "$m1")"
+      split="$split" librarian_pids="$LIB_PIDS" machine_busy="$(bench_busy "$m0" "$m1")" deciles="$deciles"
   fi
   [ "$mode" = perf ] && bench_perf_report "$RUN/perf-$name.data" "$ARTIFACTS/perf-$kind-w$workers.txt"
   if [ "$mode" = strace ]; then

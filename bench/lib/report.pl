@@ -77,6 +77,13 @@ for my $r (grep { $_->{section} eq 'ingest' } @raw) {
         machine_busy => $r->{machine_busy},
     );
     $m{split} = $r->{split} if $r->{split};
+    # files/s within each tenth of the run (ledger time), from the decile timestamps
+    if ($r->{deciles} && $r->{rows} >= 20) {
+        my @d = split ' ', $r->{deciles};
+        my @fs;
+        for my $i (1 .. $#d) { push @fs, r2(rate($r->{rows} / 10, $d[$i] - $d[ $i - 1 ]), 0); }
+        $m{files_s_by_tenth} = \@fs;
+    }
     $c{$k}{photofactory}{ $r->{workers} } = \%m;
 }
 # Ratios, within the run.
@@ -222,6 +229,10 @@ for my $k (grep { $c{$_} } qw(photos small large)) {
             $p->{ledger_transactions} // 0,
             defined $p->{machine_busy} ? sprintf('%.0f %%', 100 * $p->{machine_busy}) : '?',
             $p->{split} ? "; files per librarian $p->{split}" : '';
+    }
+    for my $w (sort keys %{ $cb->{photofactory} || {} }) {
+        my $fs = $cb->{photofactory}{$w}{files_s_by_tenth} or next;
+        printf "        x%s: files/s in each tenth of the run: %s\n", $w, join(' ', map { $_ // '-' } @$fs);
     }
     if (my $st = $cb->{strace_per_file}) {
         my @top = grep { $st->{$_}{calls_per_file} >= 0.5 || $_ =~ /sync|rename/ }
