@@ -462,7 +462,7 @@ bench_ingest() {
                                       WITHIN GROUP (ORDER BY ingested_at) FROM photofactory.media_assets)) AS t")
   # Table statistics after the run (dead tuples, scans, autovacuum) for the record.
   mkdir -p "$ARTIFACTS/logs"
-  bsql -P footer=off -c "SELECT relname, n_tup_ins, n_tup_del, n_live_tup, n_dead_tup, seq_scan, seq_tup_read,
+  pf_psql "$CL" -d "$BENCH_DB" -X -q -P footer=off -c "SELECT relname, n_tup_ins, n_tup_del, n_live_tup, n_dead_tup, seq_scan, seq_tup_read,
                                 idx_scan, idx_tup_fetch, autovacuum_count, last_autovacuum
                            FROM pg_stat_user_tables WHERE schemaname = 'photofactory' ORDER BY relname" \
     -A -F' | ' >"$ARTIFACTS/logs/$name.table-stats.txt" 2>&1
