@@ -30,6 +30,7 @@ usage: bench/run.sh [--quick] [--only LIST] [--no-install | --src-rev REV] [--pr
   --keep-corpus  keep generated corpora (default for full-size runs; they are reused when unchanged)
   --clean        delete cached corpora under $PF_BENCH_DIR and exit
   --generate-only  generate (or check) the corpora and exit: no lock needed for this part
+  --report FILE  print the table of a saved results file (recomputed from its raw measurements) and exit
   --src-rev REV  build and install the extension from git revision REV of this repository (exported with
                  git archive into the run's temporary folder) instead of the checkout
 Sizes and settings come from PF_BENCH_* environment variables (docs/performance.md).
@@ -49,6 +50,7 @@ while [ $# -gt 0 ]; do
     --keep-corpus) keep=1 ;;
     --clean) clean=1 ;;
     --generate-only) generate_only=1 ;;
+    --report) exec perl "$BENCH_ROOT/lib/report.pl" --from "$2" ;;
     --src-rev) src_rev=$2; shift ;;
     --src-rev=*) src_rev=${1#--src-rev=} ;;
     -h|--help) usage; exit 0 ;;
