@@ -220,6 +220,16 @@ bsql() { pf_psql "$CL" -d "$BENCH_DB" -X -A -t -q -v ON_ERROR_STOP=1 "$@"; }
 # bench_cluster_up NAME WORKERS: a fresh cluster whose librarians watch
 # $RUN/NAME/inbox and store into $RUN/NAME/storage. Sets CL INBOX STORAGE LIB_PIDS.
 bench_cluster_up() {
+  if bench_cluster_try "$@"; then return 0; fi
+  # Once more from scratch, so one stuck start-up does not lose a whole phase;
+  # the report lists it as a warning, with what the workers were doing.
+  bench_record section=warning phase="$1" message="cluster start-up: librarians not ready after 60 s; retried. pg_stat_activity: ${BENCH_ACTIVITY:-?}"
+  bench_cluster_down
+  rm -rf "${RUN:?}/$1"
+  bench_cluster_try "$@"
+}
+
+bench_cluster_try() {
   local name=$1 workers=$2
   local base=$RUN/$name
   bench_check_installed "before the $name run"
@@ -250,7 +260,10 @@ $PF_BENCH_EXTRA_CONF" || return 1
     sleep 0.2
   done
   if [ "$n" != "$workers" ]; then
-    echo "librarians not ready ($n of $workers) after 60 s; server log:" >&2
+    BENCH_ACTIVITY=$(pf_psql "$CL" -d postgres -X -A -t -q -c "SELECT string_agg(format('%s [%s] %s', backend_type, pid,
+                       left(coalesce(query, ''), 120)), '; ') FROM pg_stat_activity
+                       WHERE backend_type LIKE 'photofactory%'" 2>&1)
+    echo "librarians not ready ($n of $workers) after 60 s; photofactory processes: $BENCH_ACTIVITY; server log:" >&2
     tail -30 "$CL/log/server.log" >&2
     return 1
   fi

@@ -201,8 +201,9 @@ sub target {
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
+my @warnings = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'warning' } @raw;
 my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, targets => \@t,
-           failures => \@failures, raw => \@raw);
+           failures => \@failures, warnings => \@warnings, raw => \@raw);
 if (defined $out) {
     open my $o, '>', $out or die "$out: $!\n";
     print $o $json->encode(\%doc);
@@ -283,5 +284,6 @@ if (%ledger) {
 }
 print "Targets (issue #5; annotations, not test results):\n";
 printf "  %-4s  %-78s %s\n", $_->{verdict}, $_->{target}, $_->{shown} for @t;
+if (@warnings) { print "\nWarnings:\n"; print "  $_\n" for @warnings; }
 if (@failures) { print "\nFailures:\n"; print "  $_\n" for @failures; }
 exit 0;
