@@ -607,18 +607,20 @@ bench_ledger_phase() {
   mkdir -p "$ARTIFACTS/plans" "$RUN/queries"
   perl "$BENCH_LIB/ledger-queries.pl" split "$BENCH_LIB/ledger-queries.sql" "$RUN/queries" "$PF_BENCH_QUERY_RUNS" \
     || { bench_cluster_down; return 1; }
-  local q qname
+  local q qname m0 m1
   while read -r q; do
     qname=$(basename "$q" .time.sql)
     # Timing: one fresh session per query, EXPLAIN (ANALYZE, BUFFERS) N times,
     # each in a transaction that is rolled back (claims lock rows).
+    m0=$(bench_machine_cpu)
     pf_psql "$CL" -d "$BENCH_DB" -X -v ON_ERROR_STOP=1 -f "$q" >"$ARTIFACTS/plans/$qname.txt" 2>&1 ||
       bench_fail ledger "query $qname failed (see plans/$qname.txt)"
+    m1=$(bench_machine_cpu)
     # The plans of the statements inside functions, through auto_explain.
     { echo; echo "---- nested statements (auto_explain) ----"
       pf_psql "$CL" -d "$BENCH_DB" -X -v ON_ERROR_STOP=1 -f "${q%.time.sql}.nested.sql" 2>&1 >/dev/null |
         grep -v '^$'; } >>"$ARTIFACTS/plans/$qname.txt"
-    perl "$BENCH_LIB/ledger-queries.pl" parse "$q" "$ARTIFACTS/plans/$qname.txt" >>"$RESULTS"
+    perl "$BENCH_LIB/ledger-queries.pl" parse "$q" "$ARTIFACTS/plans/$qname.txt" "$(bench_busy "$m0" "$m1")" >>"$RESULTS"
   done <"$RUN/queries/list"
   bench_cluster_down
   rm -rf "$RUN/ledger"

@@ -47,7 +47,7 @@ if ($mode eq 'split') {
     exit 0;
 }
 if ($mode eq 'parse') {
-    my ($script, $outfile) = @ARGV;
+    my ($script, $outfile, $busy) = @ARGV;
     my ($name) = $script =~ m{/\d+-([^/]+)\.time\.sql$};
     my $kind = 'other';
     open my $s, '<', $script or die "$script: $!\n";
@@ -62,6 +62,7 @@ if ($mode eq 'parse') {
     }
     my %r = (section => 'query', name => $name, kind => $kind, runs_ms => \@exec, planning_ms => \@plan);
     $r{error} = $error if defined $error;
+    $r{machine_busy} = $busy + 0 if defined $busy && length $busy;
     if (@exec) {
         $r{first_ms} = $exec[0];
         my @rest = sort { $a <=> $b } (@exec > 1 ? @exec[1 .. $#exec] : @exec);

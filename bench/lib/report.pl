@@ -274,11 +274,11 @@ if (%lat) {
 if (%ledger) {
     printf "Ledger: %s rows (%.0f MB with indexes, loaded in %.0f s). EXPLAIN (ANALYZE, BUFFERS) execution times:\n",
         $ledger{rows} // '?', $ledger{total_relation_mb} // 0, $ledger{load_s} // 0;
-    printf "  %-26s %-9s %10s %10s %10s  %s\n", 'query', 'kind', 'first ms', 'median ms', 'max ms', '< 5 ms';
+    printf "  %-26s %-9s %10s %10s %10s  %-6s %s\n", 'query', 'kind', 'first ms', 'median ms', 'max ms', '< 5 ms', 'machine busy';
     for my $q (@queries) {
-        printf "  %-26s %-9s %10s %10s %10s  %s\n", $q->{name}, $q->{kind}, map({ defined $_ ? sprintf('%.3f', $_) : '-' }
+        printf "  %-26s %-9s %10s %10s %10s  %-6s %s\n", $q->{name}, $q->{kind}, map({ defined $_ ? sprintf('%.3f', $_) : '-' }
             $q->{first_ms}, $q->{median_ms}, $q->{max_ms}), $q->{error} ? "ERROR $q->{error}" : !defined $q->{median_ms} ? '-'
-            : $q->{median_ms} < 5 ? 'PASS' : 'FAIL';
+            : $q->{median_ms} < 5 ? 'PASS' : 'FAIL', defined $q->{machine_busy} ? sprintf('%.0f %%', 100 * $q->{machine_busy}) : '';
     }
     print "\n";
 }
