@@ -38,6 +38,8 @@ EOF
 }
 
 quick=0; only=all; install=1; profile=0; out=""; keep=""; clean=0; generate_only=0; src_rev=""
+# profile is read by bench_corpus_phase (bench/lib/bench.sh)
+# shellcheck disable=SC2034
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -114,6 +116,7 @@ elif [ "$install" = 1 ]; then
   pf_build_install 0 || { echo "build/install failed" >&2; exit 1; }
 fi
 
+# shellcheck disable=SC2034  # BENCH_INSTALLED_START: read by bench_meta_json
 BENCH_INSTALLED=$(bench_installed_id) BENCH_INSTALLED_START=$BENCH_INSTALLED
 echo "installed extension files: $BENCH_INSTALLED"
 

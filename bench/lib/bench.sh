@@ -299,6 +299,8 @@ bench_rss_sampler() {
     read -r -t 0.05 -u 9 _   # sleeps 50 ms without forking
   done
 }
+# LIB_PIDS is a space-separated list: word splitting is intended below.
+# shellcheck disable=SC2086
 bench_start_sampler() { bench_rss_sampler "$1" $LIB_PIDS & SAMPLER_PID=$!; }
 bench_stop_sampler() {
   [ -n "${SAMPLER_PID:-}" ] || return 0
@@ -431,6 +433,7 @@ bench_ingest() {
 
   local before after rss_file=$RUN/rss-$name wal0 wal1 tracer=""
   bench_start_sampler "$rss_file"
+  # shellcheck disable=SC2086
   before=$(bench_proc_counters $LIB_PIDS)
   wal0=$(bsql -c "SELECT pg_current_wal_lsn()")
   if [ "$mode" = strace ]; then
@@ -452,11 +455,14 @@ bench_ingest() {
   mv "$C_FILES" "$INBOX/$kind"
   wait "$waiter"
   m1=$(bench_machine_cpu)
+  # shellcheck disable=SC2086
   after=$(bench_proc_counters $LIB_PIDS)
   bench_stop_sampler
   if [ -n "$tracer" ]; then
     # shellcheck disable=SC2086
-    kill -INT $tracer 2>/dev/null; wait $tracer 2>/dev/null
+    kill -INT $tracer 2>/dev/null
+    # shellcheck disable=SC2086
+    wait $tracer 2>/dev/null
   fi
   wal1=$(bsql -c "SELECT pg_current_wal_lsn()")
   local w t_first n_first b_first t_last n_last b_last
@@ -505,7 +511,7 @@ bench_ingest() {
   mv "$INBOX/$kind" "$C_FILES.tmp" 2>/dev/null && { mv "$C_FILES.tmp" "$C_FILES" || true; }
   bench_collect "$C_FILES" "$INBOX" "$STORAGE"
   DROP_DEST=""
-  rm -rf "$RUN/$name"
+  rm -rf "${RUN:?}/$name"
   bench_verify_corpus || return 1
   if [ "${n_last:-0}" != "$C_COUNT" ]; then
     bench_fail "$kind" "$workers librarian(s): ${n_last:-0} of $C_COUNT rows after ${PF_BENCH_TIMEOUT}s"
