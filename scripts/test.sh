@@ -94,6 +94,19 @@ suite "fault: kill -9 torture (test/fault)" torture
 full_disk() { bash test/fault/full_disk.sh; }
 suite "fault: full disk (test/fault)" full_disk
 
+# Benchmark smoke run: every phase of bench/run.sh at a tiny size, checked for
+# complete results only -- never against timing thresholds (docs/performance.md).
+bench_smoke() {
+  local dir rc
+  dir=$(mktemp -d /tmp/photofactory-bench-smoke.XXXXXX) && chmod 755 "$dir" || return 1
+  PF_BENCH_DIR=$dir/work bash bench/run.sh --quick --no-install --out "$dir/results.json" &&
+    perl bench/lib/check-results.pl "$dir/results.json"
+  rc=$?
+  rm -rf "$dir"
+  return $rc
+}
+suite "bench --quick (smoke; results only, no timing thresholds)" bench_smoke
+
 pf_log "summary"
 [ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"
 echo "suites: $passed passed, $failed failed"

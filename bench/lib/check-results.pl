@@ -1,0 +1,41 @@
+#!/usr/bin/perl
+# Checks that a results file of bench/run.sh holds every measurement: each
+# corpus with its baselines and complete photofactory runs, the latency
+# samples, the ledger query timings, and no failure. It never judges a timing
+# (the targets are annotations in the report, not test results).
+#   check-results.pl RESULTS.json
+use strict;
+use warnings;
+use JSON::PP;
+
+my $file = shift or die "usage: $0 RESULTS.json\n";
+open my $fh, '<', $file or die "$file: $!\n";
+my $r = decode_json(do { local $/; <$fh> });
+my @problems;
+my $workers = $r->{meta}{settings}{PF_BENCH_WORKERS} // '1 2';
+for my $k (qw(photos small large)) {
+    my $c = $r->{corpora}{$k} or do { push @problems, "corpus $k: no results"; next };
+    push @problems, "corpus $k: no openssl baseline" unless $c->{openssl} && $c->{openssl}{mb_s};
+    push @problems, "corpus $k: no exiftool pipeline baseline"
+        unless $c->{exiftool} && defined $c->{exiftool}{total_s} && $c->{exiftool}{moved} == $c->{files};
+    for my $w (split ' ', $workers) {
+        my $p = $c->{photofactory}{$w};
+        if (!$p) { push @problems, "corpus $k: no run with $w librarian(s)"; next }
+        push @problems, "corpus $k, $w librarian(s): $p->{rows} of $c->{files} rows" unless $p->{complete};
+        push @problems, "corpus $k, $w librarian(s): no memory sample" unless $p->{peak_rss_anon_mb} > 0;
+        push @problems, "corpus $k, $w librarian(s): $p->{rejected} rejected, $p->{duplicates} duplicates"
+            if $p->{rejected} || $p->{duplicates};
+    }
+}
+my $files = $r->{meta}{settings}{PF_BENCH_LATENCY_FILES};
+push @problems, 'latency: no samples' unless $r->{latency}{samples_ms} && @{ $r->{latency}{samples_ms} };
+push @problems, "latency: $r->{latency}{files} samples, expected $files"
+    if $files && $r->{latency}{files} && $r->{latency}{files} != $files;
+my $q = $r->{ledger}{queries} || [];
+push @problems, 'ledger: no query timings' unless @$q;
+push @problems, "ledger: $_->{name}: " . ($_->{error} // 'no execution time') for grep { $_->{error} || !defined $_->{median_ms} } @$q;
+push @problems, "failure: $_" for @{ $r->{failures} || [] };
+if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
+printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries\n",
+    $file, scalar(split ' ', $workers), scalar @{ $r->{latency}{samples_ms} }, scalar @$q;
+exit 0;
