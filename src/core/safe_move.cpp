@@ -1,5 +1,7 @@
 #include "core/safe_move.hpp"
 
+#include "core/inbox_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -119,6 +121,13 @@ void fsync_fd(int fd) {
 void fsync_dir(int dirfd) { fsync_fd(dirfd); }
 
 int ensure_dir_path(int root_dirfd, const std::string& rel_path, bool fsync_created) {
+    // Usually the folder exists already (many files per day): open it without
+    // trying a mkdir per component.
+    {
+        std::string leaf;
+        int fd = open_parent_dir(root_dirfd, rel_path + "/.", &leaf);
+        if (fd >= 0) return fd;
+    }
     Fd cur(fcntl(root_dirfd, F_DUPFD_CLOEXEC, 0));
     if (cur.fd < 0) throw IoError("dup", errno);
     size_t start = 0;
