@@ -65,10 +65,5 @@ SELECT photofactory.mark_thumbnailed(ARRAY(SELECT id FROM photofactory.pending_t
 
 -- name: verifier_next_batch
 -- kind: verifier
--- (the row selection of _verify_batch for a background run: factory-db's verification queue)
-SELECT m.id, m.final_path, m.file_hash FROM photofactory.media_assets m LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id WHERE (i.checked_at IS NULL OR i.checked_at < now()) AND (NULL::timestamptz IS NULL OR i.checked_at IS NULL OR i.checked_at < NULL::timestamptz) AND (NULL::float8 IS NULL OR (abs(hashtextextended(m.id::text, 1)) % 1000000) < NULL::float8 * 1000000) ORDER BY i.checked_at NULLS FIRST, m.id LIMIT 200
-
--- name: verifier_done_check
--- kind: verifier
--- (_verification_step: is anything left to check?)
-SELECT EXISTS (SELECT 1 FROM photofactory.media_assets m LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id WHERE (i.checked_at IS NULL OR i.checked_at < now()))
+-- (the row selection of _verification_step for a background run, halfway through the ledger: factory-db's verification queue walks media_assets in id order from verification_runs.last_asset)
+SELECT m.id FROM photofactory.media_assets m LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id WHERE m.id > '80000000-0000-0000-0000-000000000000'::uuid AND (i.checked_at IS NULL OR i.checked_at < now()) AND (NULL::timestamptz IS NULL OR i.checked_at IS NULL OR i.checked_at < NULL::timestamptz) AND (NULL::float8 IS NULL OR (abs(hashtextextended(m.id::text, 1)) % 1000000) < NULL::float8 * 1000000) ORDER BY m.id LIMIT 200
