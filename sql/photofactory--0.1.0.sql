@@ -1262,11 +1262,8 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pf_list_originals'
 LANGUAGE C VOLATILE;
 
--- The assets a check covers: never checked, or checked before p_checked_before;
--- optionally only those not verified since a time, and a deterministic sample.
-CREATE FUNCTION photofactory._verify_batch(p_limit integer, p_checked_before timestamptz,
-                                           p_not_verified_since timestamptz, p_sample double precision,
-                                           p_seed bigint)
+-- Re-hashes the given assets' stored files, records each result, returns the problems.
+CREATE FUNCTION photofactory._verify_ids(p_ids uuid[])
 RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -1278,14 +1275,8 @@ DECLARE
     v_detail text;
 BEGIN
     FOR a IN
-        SELECT m.id, m.final_path, m.file_hash
-          FROM photofactory.media_assets m
-          LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id
-         WHERE (i.checked_at IS NULL OR i.checked_at < p_checked_before)
-           AND (p_not_verified_since IS NULL OR i.checked_at IS NULL OR i.checked_at < p_not_verified_since)
-           AND (p_sample IS NULL OR (abs(hashtextextended(m.id::text, p_seed)) % 1000000) < p_sample * 1000000)
-         ORDER BY i.checked_at NULLS FIRST, m.id
-         LIMIT p_limit
+        SELECT m.id, m.final_path, m.file_hash FROM photofactory.media_assets m
+         WHERE m.id = ANY (p_ids) ORDER BY m.id
     LOOP
         r := photofactory._hash_stored_file(a.final_path);
         IF r ? 'sha256' THEN
@@ -1306,6 +1297,26 @@ BEGIN
         END IF;
     END LOOP;
 END;
+$$;
+
+-- The assets a check covers: never checked, or checked before p_checked_before;
+-- optionally only those not verified since a time, and a deterministic sample.
+CREATE FUNCTION photofactory._verify_batch(p_limit integer, p_checked_before timestamptz,
+                                           p_not_verified_since timestamptz, p_sample double precision,
+                                           p_seed bigint)
+RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
+LANGUAGE sql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+    SELECT * FROM photofactory._verify_ids(ARRAY(
+        SELECT m.id
+          FROM photofactory.media_assets m
+          LEFT JOIN photofactory.asset_integrity i ON i.asset_id = m.id
+         WHERE (i.checked_at IS NULL OR i.checked_at < p_checked_before)
+           AND (p_not_verified_since IS NULL OR i.checked_at IS NULL OR i.checked_at < p_not_verified_since)
+           AND (p_sample IS NULL OR (abs(hashtextextended(m.id::text, p_seed)) % 1000000) < p_sample * 1000000)
+         ORDER BY i.checked_at NULLS FIRST, m.id
+         LIMIT p_limit))
 $$;
 
 CREATE FUNCTION photofactory.verify_assets(p_limit integer DEFAULT 1000,
@@ -1356,43 +1367,6 @@ AS $$
     UPDATE photofactory.verification_runs SET status = 'cancelled', finished_at = now()
      WHERE id = p_id AND status IN ('pending', 'running')
     RETURNING true
-$$;
-
--- Re-hashes the given assets' stored files, records each result, returns the problems.
-CREATE FUNCTION photofactory._verify_ids(p_ids uuid[])
-RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $$
-DECLARE
-    a record;
-    r jsonb;
-    v_status text;
-    v_detail text;
-BEGIN
-    FOR a IN
-        SELECT m.id, m.final_path, m.file_hash FROM photofactory.media_assets m
-         WHERE m.id = ANY (p_ids) ORDER BY m.id
-    LOOP
-        r := photofactory._hash_stored_file(a.final_path);
-        IF r ? 'sha256' THEN
-            v_status := CASE WHEN r->>'sha256' = a.file_hash THEN 'ok' ELSE 'hash_mismatch' END;
-            v_detail := CASE WHEN v_status = 'ok' THEN NULL
-                             ELSE format('stored file hashes to %s, ledger says %s', r->>'sha256', a.file_hash) END;
-        ELSE
-            v_status := r->>'error';
-            v_detail := r->>'detail';
-        END IF;
-        INSERT INTO photofactory.asset_integrity AS t (asset_id, checked_at, status, detail)
-        VALUES (a.id, clock_timestamp(), v_status, v_detail)
-        ON CONFLICT ON CONSTRAINT asset_integrity_pkey
-        DO UPDATE SET checked_at = excluded.checked_at, status = excluded.status, detail = excluded.detail;
-        IF v_status <> 'ok' THEN
-            asset_id := a.id; final_path := a.final_path; status := v_status; detail := v_detail;
-            RETURN NEXT;
-        END IF;
-    END LOOP;
-END;
 $$;
 
 -- One batch of the oldest active run; returns a progress line, or NULL when idle.

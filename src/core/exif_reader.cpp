@@ -193,24 +193,12 @@ bool is_still_image_type(int type) {
     }
 }
 
-template <typename Open>
-ImageFacts read_with(Open open, int64_t now) {
-    ImageFacts f;
-    if (now == 0) now = static_cast<int64_t>(std::time(nullptr));
-    // Every way Exiv2 can fail on a hostile file ends up here, as text.
+// Exiv2 throws its own errors, std::bad_alloc on absurd sizes, and other
+// std::exceptions: each becomes a recorded metadata error, never a failure.
+template <typename Fn>
+void contained(ImageFacts& f, Fn&& fn) {
     try {
-        Exiv2::Image::AutoPtr img = open();
-        if (img.get() == nullptr) {
-            f.errors.push_back("metadata: unsupported image format");
-            return f;
-        }
-        if (!is_still_image_type(img->imageType())) {
-            f.errors.push_back("metadata: not a still-image container (Exiv2 type " +
-                               std::to_string(img->imageType()) + "), not parsed");
-            return f;
-        }
-        img->readMetadata();
-        extract(img->exifData(), img->xmpData(), img->xmpPacket(), f, now);
+        fn();
     } catch (const Exiv2::AnyError& e) {
         f.errors.push_back(std::string("metadata unreadable: ") + e.what());
     } catch (const std::bad_alloc&) {
@@ -218,6 +206,27 @@ ImageFacts read_with(Open open, int64_t now) {
     } catch (const std::exception& e) {
         f.errors.push_back(std::string("metadata unreadable: ") + e.what());
     }
+}
+
+template <typename Open>
+ImageFacts read_with(Open open, int64_t now) {
+    ImageFacts f;
+    if (now == 0) now = static_cast<int64_t>(std::time(nullptr));
+    // Every way Exiv2 can fail on a hostile file ends up here, as text.
+    contained(f, [&] {
+        Exiv2::Image::AutoPtr img = open();
+        if (img.get() == nullptr) {
+            f.errors.push_back("metadata: unsupported image format");
+            return;
+        }
+        if (!is_still_image_type(img->imageType())) {
+            f.errors.push_back("metadata: not a still-image container (Exiv2 type " +
+                               std::to_string(img->imageType()) + "), not parsed");
+            return;
+        }
+        img->readMetadata();
+        extract(img->exifData(), img->xmpData(), img->xmpPacket(), f, now);
+    });
     return f;
 }
 
@@ -246,7 +255,7 @@ ImageFacts read_image_facts_path(const std::string& path, int64_t now_epoch) {
 ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packet, int64_t now_epoch) {
     ImageFacts f;
     if (now_epoch == 0) now_epoch = static_cast<int64_t>(std::time(nullptr));
-    try {
+    contained(f, [&] {
         Exiv2::ExifData exif;
         Exiv2::XmpData xmp;
         if (!tiff.empty()) {
@@ -257,13 +266,7 @@ ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packe
         if (!xmp_packet.empty() && Exiv2::XmpParser::decode(xmp, xmp_packet) != 0)
             f.errors.push_back("metadata: unreadable XMP packet");
         extract(exif, xmp, xmp_packet, f, now_epoch);
-    } catch (const Exiv2::AnyError& e) {
-        f.errors.push_back(std::string("metadata unreadable: ") + e.what());
-    } catch (const std::bad_alloc&) {
-        f.errors.push_back("metadata unreadable: absurd sizes (allocation failed)");
-    } catch (const std::exception& e) {
-        f.errors.push_back(std::string("metadata unreadable: ") + e.what());
-    }
+    });
     return f;
 }
 
