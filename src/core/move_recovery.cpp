@@ -18,8 +18,12 @@ bool lstat_regular(const std::string& path, struct stat* st) {
     return lstat(path.c_str(), st) == 0 && S_ISREG(st->st_mode);
 }
 
+// "" when the path is not a readable regular file: a FIFO or device in the
+// inbox is never opened (that could block), a link never followed.
 std::string hash_path(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (!lstat_regular(path, &st)) return std::string();
+    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return std::string();
     std::string h;
     try {
@@ -74,7 +78,11 @@ RecoveryDecision resolve_interrupted_move(const InterruptedMove& m) {
         bool same_inode = src_there && sst.st_ino == dst.st_ino && sst.st_dev == dst.st_dev;
         std::string expected = m.sha256;
         if (expected.empty() && src_there && !same_inode) expected = hash_path(src);
-        bool ours = same_inode || expected.empty() || hash_path(cand) == expected;
+        bool verified = same_inode || (!expected.empty() && hash_path(cand) == expected);
+        // The source goes only when the destination provably holds it. With the
+        // source gone and nothing to compare (an unreadable rejected file), the
+        // planned name is where the rename took it.
+        bool ours = verified || (!src_there && expected.empty());
         if (!ours) continue;
         if (src_there) {
             // The destination holds verified identical content: releasing the

@@ -80,3 +80,26 @@ TEST(MoveRecovery, VanishedFileIsRolledBack) {
     auto d = pf::resolve_interrupted_move(l.move("photo"));
     EXPECT_FALSE(d.finish);
 }
+
+// A rejected entry the librarian could not read (no hash in the journal): a
+// different file under a collision name must never count as its copy, and a
+// FIFO source must never be opened (that would block recovery forever).
+TEST(MoveRecovery, UnhashedSourceIsNeverReleasedOnAnUnverifiedMatch) {
+    Layout l;
+    ASSERT_EQ(mkdir((l.inbox / "Phone").c_str(), 0700), 0);
+    ASSERT_EQ(mkfifo((l.inbox / "Phone/IMG_1.JPG").c_str(), 0600), 0);
+    l.storage.write("Rejected/2026-11-25/IMG_1~1.JPG", "someone else's rejected file");
+    pf::InterruptedMove m{l.inbox.path(), "Phone/IMG_1.JPG", l.storage.path(), "Rejected/2026-11-25/IMG_1.JPG", ""};
+    auto d = pf::resolve_interrupted_move(m);
+    EXPECT_FALSE(d.finish);
+    EXPECT_TRUE(l.in_inbox());
+}
+
+TEST(MoveRecovery, UnhashedFileRenamedBeforeTheCrashIsFinished) {
+    Layout l;
+    l.storage.write("Rejected/2026-11-25/IMG_1.JPG", "unreadable when it was read");
+    pf::InterruptedMove m{l.inbox.path(), "Phone/IMG_1.JPG", l.storage.path(), "Rejected/2026-11-25/IMG_1.JPG", ""};
+    auto d = pf::resolve_interrupted_move(m);
+    EXPECT_TRUE(d.finish);
+    EXPECT_EQ(d.final_rel, "Rejected/2026-11-25/IMG_1.JPG");
+}
