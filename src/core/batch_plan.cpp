@@ -47,7 +47,6 @@ struct Leader {
 std::vector<PlanDecision> plan_batch(int storage_fd, const PlanInput& in) {
     const size_t n = in.files.size();
     std::vector<PlanDecision> out(n);
-    std::vector<std::string> keys(n);
     std::map<std::string, std::string> known;  // sha -> asset
     for (const auto& k : in.known) known.emplace(k.sha256, k.asset_id);
 
@@ -55,8 +54,7 @@ std::vector<PlanDecision> plan_batch(int storage_fd, const PlanInput& in) {
     for (size_t i = 0; i < n; i++) {
         const PlanFile& f = in.files[i];
         PlanDecision& d = out[i];
-        keys[i] = companion_key(f.rel, f.kind == PlanFile::Kind::Sidecar);
-        d.group_key = keys[i];
+        d.group_key = f.key;
         if (f.kind == PlanFile::Kind::Reject) {
             d.outcome = PlanDecision::Outcome::Rejected;
             continue;
@@ -81,12 +79,12 @@ std::vector<PlanDecision> plan_batch(int storage_fd, const PlanInput& in) {
     for (size_t i = 0; i < n; i++) {
         const PlanFile& f = in.files[i];
         if (f.kind != PlanFile::Kind::Media || out[i].outcome != PlanDecision::Outcome::Ingested) continue;
-        Leader& l = leaders[keys[i]];
+        Leader& l = leaders[in.files[i].key];
         if (l.stored) continue;
         if (l.file < 0) {
             // A stored anchor with this key, captured close enough, leads.
             for (const Anchor& a : in.anchors) {
-                if (a.key != keys[i] || seconds_apart(a.captured, f.captured) > kCompanionWindowSeconds) continue;
+                if (a.key != in.files[i].key || seconds_apart(a.captured, f.captured) > kCompanionWindowSeconds) continue;
                 l.stored = true;
                 l.asset_id = a.asset_id;
                 l.dir = a.dir;
@@ -110,10 +108,10 @@ std::vector<PlanDecision> plan_batch(int storage_fd, const PlanInput& in) {
     }
     // Sidecars may also join a stored anchor with no new media in this batch.
     for (size_t i = 0; i < n; i++) {
-        if (in.files[i].kind != PlanFile::Kind::Sidecar || leaders.count(keys[i])) continue;
+        if (in.files[i].kind != PlanFile::Kind::Sidecar || leaders.count(in.files[i].key)) continue;
         for (const Anchor& a : in.anchors) {
-            if (a.key != keys[i]) continue;
-            Leader& l = leaders[keys[i]];
+            if (a.key != in.files[i].key) continue;
+            Leader& l = leaders[in.files[i].key];
             l.stored = true;
             l.asset_id = a.asset_id;
             l.dir = a.dir;
@@ -134,7 +132,7 @@ std::vector<PlanDecision> plan_batch(int storage_fd, const PlanInput& in) {
         NameRequest r;
         r.stem = parts.stem;
         r.tail = parts.tail;
-        auto lit = leaders.find(keys[i]);
+        auto lit = leaders.find(in.files[i].key);
         if (d.outcome == PlanDecision::Outcome::Rejected && !sidecar) {
             r.dir = "Rejected/" + in.today;
             NameParts whole = split_name(f.name, false);
@@ -173,14 +171,14 @@ std::vector<PlanDecision> plan_batch(int storage_fd, const PlanInput& in) {
                     d.outcome = PlanDecision::Outcome::Sidecar;
                     r.dir = lit->second.dir;
                     r.base_suffix = lit->second.suffix;
-                    r.group = group_ids.emplace(keys[i], static_cast<int>(group_ids.size())).first->second;
+                    r.group = group_ids.emplace(in.files[i].key, static_cast<int>(group_ids.size())).first->second;
                 }
             }
         } else {  // new media
             const Leader& l = lit->second;
             r.dir = l.dir;
             r.base_suffix = l.suffix;
-            r.group = group_ids.emplace(keys[i], static_cast<int>(group_ids.size())).first->second;
+            r.group = group_ids.emplace(in.files[i].key, static_cast<int>(group_ids.size())).first->second;
             if (l.stored || l.file != static_cast<int>(i)) {
                 d.companion_of = l.asset_id;
                 // A video known only in UTC takes its still's offset, when the

@@ -18,7 +18,7 @@ namespace pf {
 struct PlanFile {
     enum class Kind { Media, Sidecar, Reject };
     Kind kind = Kind::Reject;
-    std::string rel;   // inbox-relative, raw bytes
+    std::string key;   // companion key (inbox_companion_key)
     std::string name;  // sanitised leaf name: what the stored file is called
     std::string sha256;
     // media only

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/errors.hpp"
+#include "core/filename_sanitize.hpp"
 #include "core/inbox_file.hpp"
 #include "core/safe_move.hpp"
 #include "core/sha256.hpp"
@@ -91,6 +92,12 @@ std::string companion_key(std::string_view rel_path, bool sidecar) {
     std::string_view dir = slash == std::string_view::npos ? std::string_view() : rel_path.substr(0, slash);
     std::string_view leaf = slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
     return ascii_lower(dir) + "/" + ascii_lower(split_name(leaf, sidecar).key_stem);
+}
+
+std::string inbox_companion_key(std::string_view raw_rel_path) {
+    size_t slash = raw_rel_path.rfind('/');
+    std::string_view leaf = slash == std::string_view::npos ? raw_rel_path : raw_rel_path.substr(slash + 1);
+    return companion_key(sanitize_rel_path(raw_rel_path), sidecar_kind(leaf) != SidecarKind::None);
 }
 
 int leader_rank(bool video, std::string_view format) {

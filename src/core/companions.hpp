@@ -34,6 +34,11 @@ NameParts split_name(std::string_view name, bool sidecar);
 // lower-cased (libraries end up on case-insensitive macOS and Windows disks).
 std::string companion_key(std::string_view rel_path, bool sidecar);
 
+// The key of an inbox file by its raw relative path (sanitised first, so it
+// can be stored; a sidecar is told by its extension). The one definition the
+// librarian's grouping and the ledger's group_key share.
+std::string inbox_companion_key(std::string_view raw_rel_path);
+
 // The name a Syncthing temporary will get once complete (".syncthing.X.tmp"
 // and "~syncthing~X.tmp" -> "X"), so its companions can wait for it; "" otherwise.
 std::string syncthing_final_name(std::string_view temp_name);

@@ -47,7 +47,7 @@ struct FileWork {
     char date_folder[16];
     char safe_name[1024];
     char* details;  // palloc'd JSON (batch context): everything the ledger rows need
-    char* group_rel;  // palloc'd sanitised relative path: companions are grouped by it
+    const char* group_key;  // companion key (pf::inbox_companion_key)
     bool may_wait;    // a sidecar still inside photofactory.sidecar_wait
     // facts the plan needs (media)
     bool video;
@@ -185,7 +185,8 @@ void read_step(void* arg) {
         }
         return j.str();
     });
-    w->group_rel = pf_core_call_cstring("reading inbox file", [&]() { return pf::sanitize_rel_path(w->rel); });
+    if (w->group_key == nullptr)
+        w->group_key = pf_core_call_cstring("reading inbox file", [&]() { return pf::inbox_companion_key(w->rel); });
 }
 
 // Makes the bytes of every file read durable before any of them moves (the
@@ -255,6 +256,20 @@ char* spi_cell(uint64 row, int col) {
     return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 }
 
+// Runs a query with one parameter; its rows as text cells (SPI memory, valid
+// until the step ends; NULL cells are null pointers).
+char*** spi_rows(const char* sql, Oid type, Datum arg, int ncols, const char* what, int* nrows) {
+    int rc = SPI_execute_with_args(sql, 1, &type, &arg, nullptr, false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "%s failed: %s", what, SPI_result_code_string(rc));
+    *nrows = static_cast<int>(SPI_processed);
+    char*** rows = static_cast<char***>(palloc0(sizeof(char**) * (*nrows + 1)));
+    for (int r = 0; r < *nrows; r++) {
+        rows[r] = static_cast<char**>(palloc0(sizeof(char*) * (ncols + 1)));
+        for (int c = 0; c < ncols; c++) rows[r][c] = spi_cell(r, c + 1);
+    }
+    return rows;
+}
+
 // Plans a set of files in one transaction: what becomes of each (core
 // plan_batch: duplicates, companions, sidecars, names), and one journal row
 // per file that moves, committed together.
@@ -270,91 +285,39 @@ void plan_step(void* arg) {
     const char** keys = static_cast<const char**>(palloc0(sizeof(char*) * (n + 1)));
     int nh = 0;
     for (int i = 0; i < n; i++) {
+        keys[i] = set->items[i]->group_key;
         if (set->items[i]->kind == kRead || set->items[i]->kind == kSidecar) hashes[nh++] = set->items[i]->sha256;
     }
-    char* keybuf = pf_core_call_cstring("grouping", [&]() {
-        std::string all;
-        for (int i = 0; i < n; i++) {
-            const FileWork* w = set->items[i];
-            all += pf::companion_key(w->group_rel, w->kind == kSidecar);
-            all.push_back('\n');
-        }
-        return all;
-    });
-    for (int i = 0; i < n; i++) {  // names cannot hold '\n' after sanitising
-        keys[i] = keybuf;
-        char* nl = strchr(keybuf, '\n');
-        *nl = '\0';
-        keybuf = nl + 1;
-    }
 
-    struct Pair {
-        char* a;
-        char* b;
-    };
     int nknown = 0, nside = 0, nanch = 0, nres = 0;
-    Pair* known = nullptr;
-    Pair* side = nullptr;
-    char*** anch = nullptr;  // key, id, final_path, original_name, captured_at, offset, date_source
-    char** reserved = nullptr;
+    char*** known = nullptr;  // file_hash, asset id
+    char*** side = nullptr;   // asset id, file_hash
     if (nh > 0) {
-        Oid type = TEXTARRAYOID;
         Datum arr = cstring_array(hashes, nullptr, nh, TEXTOID);
-        int rc = SPI_execute_with_args(
-            "SELECT pg_advisory_xact_lock(k) FROM"
-            " (SELECT DISTINCT hashtextextended(h, 0) AS k FROM unnest($1::text[]) AS h) s ORDER BY k",
-            1, &type, &arr, nullptr, false, 0);
-        if (rc != SPI_OK_SELECT) elog(ERROR, "hash locks failed: %s", SPI_result_code_string(rc));
-        rc = SPI_execute_with_args(
-            "SELECT file_hash, id::text FROM photofactory.media_assets WHERE file_hash = ANY ($1)"
-            " UNION ALL SELECT file_hash, asset_id::text FROM photofactory.ingest_journal"
-            " WHERE file_hash = ANY ($1) AND outcome = 'ingested'",
-            1, &type, &arr, nullptr, false, 0);
-        if (rc != SPI_OK_SELECT) elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(rc));
-        nknown = static_cast<int>(SPI_processed);
-        known = static_cast<Pair*>(palloc0(sizeof(Pair) * (nknown + 1)));
-        for (int k = 0; k < nknown; k++) known[k] = Pair{spi_cell(k, 1), spi_cell(k, 2)};
-        rc = SPI_execute_with_args(
-            "SELECT asset_id::text, file_hash FROM photofactory.asset_sidecars WHERE file_hash = ANY ($1)"
-            " UNION ALL SELECT asset_id::text, file_hash FROM photofactory.ingest_journal"
-            " WHERE file_hash = ANY ($1) AND outcome = 'sidecar'",
-            1, &type, &arr, nullptr, false, 0);
-        if (rc != SPI_OK_SELECT) elog(ERROR, "sidecar lookup failed: %s", SPI_result_code_string(rc));
-        nside = static_cast<int>(SPI_processed);
-        side = static_cast<Pair*>(palloc0(sizeof(Pair) * (nside + 1)));
-        for (int k = 0; k < nside; k++) side[k] = Pair{spi_cell(k, 1), spi_cell(k, 2)};
+        spi_rows("SELECT pg_advisory_xact_lock(k) FROM"
+                 " (SELECT DISTINCT hashtextextended(h, 0) AS k FROM unnest($1::text[]) AS h) s ORDER BY k",
+                 TEXTARRAYOID, arr, 0, "hash locks", &nknown);
+        known = spi_rows("SELECT file_hash, id::text FROM photofactory.media_assets WHERE file_hash = ANY ($1)"
+                         " UNION ALL SELECT file_hash, asset_id::text FROM photofactory.ingest_journal"
+                         " WHERE file_hash = ANY ($1) AND outcome = 'ingested'",
+                         TEXTARRAYOID, arr, 2, "duplicate lookup", &nknown);
+        side = spi_rows("SELECT asset_id::text, file_hash FROM photofactory.asset_sidecars WHERE file_hash = ANY ($1)"
+                        " UNION ALL SELECT asset_id::text, file_hash FROM photofactory.ingest_journal"
+                        " WHERE file_hash = ANY ($1) AND outcome = 'sidecar'",
+                        TEXTARRAYOID, arr, 2, "sidecar lookup", &nside);
     }
-    {
-        // Leaders stored earlier that late companions may join (recent ones:
-        // a sidecar or video arriving a month later is not a companion).
-        Oid type = TEXTARRAYOID;
-        Datum arr = cstring_array(keys, nullptr, n, TEXTOID);
-        int rc = SPI_execute_with_args(
-            "SELECT group_key, id::text, final_path, original_name, captured_at::text,"
-            "       utc_offset_minutes::text, date_source"
-            "  FROM photofactory.media_assets"
-            " WHERE group_key = ANY ($1) AND companion_of IS NULL AND ingested_at > now() - interval '30 days'"
-            " ORDER BY ingested_at DESC",
-            1, &type, &arr, nullptr, false, 0);
-        if (rc != SPI_OK_SELECT) elog(ERROR, "companion lookup failed: %s", SPI_result_code_string(rc));
-        nanch = static_cast<int>(SPI_processed);
-        anch = static_cast<char***>(palloc0(sizeof(char**) * (nanch + 1)));
-        for (int k = 0; k < nanch; k++) {
-            anch[k] = static_cast<char**>(palloc0(sizeof(char*) * 7));
-            for (int c = 0; c < 7; c++) anch[k][c] = spi_cell(k, c + 1);
-        }
-    }
-    {
-        // Names promised to in-flight moves (the journal is small: only moves in flight).
-        Oid type = TEXTOID;
-        Datum root = CStringGetTextDatum(target->storage_dir);
-        int rc = SPI_execute_with_args("SELECT dest_rel FROM photofactory.ingest_journal WHERE storage_root = $1", 1,
-                                       &type, &root, nullptr, false, 0);
-        if (rc != SPI_OK_SELECT) elog(ERROR, "journal scan failed: %s", SPI_result_code_string(rc));
-        nres = static_cast<int>(SPI_processed);
-        reserved = static_cast<char**>(palloc0(sizeof(char*) * (nres + 1)));
-        for (int k = 0; k < nres; k++) reserved[k] = spi_cell(k, 1);
-    }
+    // Leaders stored earlier that late companions may join (recent ones: a
+    // sidecar or video arriving a month later is not a companion).
+    char*** anch = spi_rows(  // key, id, final_path, original_name, captured_at, offset, date_source
+        "SELECT group_key, id::text, final_path, original_name, captured_at::text,"
+        "       utc_offset_minutes::text, date_source"
+        "  FROM photofactory.media_assets"
+        " WHERE group_key = ANY ($1) AND companion_of IS NULL AND ingested_at > now() - interval '30 days'"
+        " ORDER BY ingested_at DESC",
+        TEXTARRAYOID, cstring_array(keys, nullptr, n, TEXTOID), 7, "companion lookup", &nanch);
+    // Names promised to in-flight moves (the journal is small: only moves in flight).
+    char*** reserved = spi_rows("SELECT dest_rel FROM photofactory.ingest_journal WHERE storage_root = $1", TEXTOID,
+                                CStringGetTextDatum(target->storage_dir), 1, "journal scan", &nres);
     char today[16] = "";
     spi_text1("SELECT to_char(now(), 'YYYY-MM-DD') WHERE $1 IS NOT NULL", "x", today, sizeof today);
     char (*ids)[40] = static_cast<char (*)[40]>(palloc0(sizeof(char[40]) * (n + 1)));
@@ -370,7 +333,7 @@ void plan_step(void* arg) {
             f.kind = w->kind == kRead      ? pf::PlanFile::Kind::Media
                      : w->kind == kSidecar ? pf::PlanFile::Kind::Sidecar
                                            : pf::PlanFile::Kind::Reject;
-            f.rel = w->group_rel;
+            f.key = w->group_key;
             f.name = w->safe_name;
             f.sha256 = w->sha256;
             f.video = w->video;
@@ -382,8 +345,8 @@ void plan_step(void* arg) {
             in.files.push_back(f);
             in.new_ids.emplace_back(ids[i]);
         }
-        for (int k = 0; k < nknown; k++) in.known.push_back({known[k].a, known[k].b});
-        for (int k = 0; k < nside; k++) in.known_sidecars.push_back({side[k].a, side[k].b});
+        for (int k = 0; k < nknown; k++) in.known.push_back({known[k][0], known[k][1]});
+        for (int k = 0; k < nside; k++) in.known_sidecars.push_back({side[k][0], side[k][1]});
         const std::string root = std::string(storage_dir) + "/";
         for (int k = 0; k < nanch; k++) {
             char** r = anch[k];
@@ -406,7 +369,7 @@ void plan_step(void* arg) {
             a.date_source = r[6] ? r[6] : "";
             in.anchors.push_back(a);
         }
-        for (int k = 0; k < nres; k++) in.reserved.emplace_back(reserved[k]);
+        for (int k = 0; k < nres; k++) in.reserved.emplace_back(reserved[k][0]);
         in.today = today;
 
         std::vector<pf::PlanDecision> ds = pf::plan_batch(target->storage_fd, in);
@@ -417,7 +380,7 @@ void plan_step(void* arg) {
             snprintf(w->asset_id, sizeof w->asset_id, "%s", d.asset_id.c_str());
             snprintf(w->dest_rel, sizeof w->dest_rel, "%s", d.dest_rel.c_str());
             pf::JsonObject patch;
-            if (w->kind == kRead || w->kind == kSidecar) patch.add("group_key", pf::companion_key(w->group_rel, w->kind == kSidecar));
+            if (w->kind == kRead || w->kind == kSidecar) patch.add("group_key", d.group_key);
             if (!d.companion_of.empty()) patch.add("companion_of", d.companion_of);
             if (d.captured) {
                 patch.add("captured_at", pf::format_sql_timestamp(*d.captured));
@@ -612,6 +575,7 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
         all[i].rel = reqs[i].rel_path;
         all[i].force_reject = reqs[i].force_reject;
         all[i].may_wait = reqs[i].may_wait;
+        all[i].group_key = reqs[i].group_key;
         all[i].out = &outs[i];
         all[i].active = true;
     }
@@ -724,7 +688,7 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
 }
 
 void ingest_one(const IngestTarget& target, const char* rel_path, IngestOutcome* out, const char* force_reject) {
-    BatchFile req{rel_path, force_reject, false};
+    BatchFile req{rel_path, force_reject, false, nullptr};
     ingest_batch(target, &req, 1, out);
 }
 

@@ -45,6 +45,7 @@ struct BatchFile {
     const char* rel_path;
     const char* force_reject;  // non-null: not read, moved to Rejected/ with this reason
     bool may_wait;             // a sidecar may still wait for its photo (photofactory.sidecar_wait)
+    const char* group_key;     // its companion key when the caller has it (null: computed here)
 };
 
 // Ingests a batch of files through the protocol above with one data-sync

@@ -248,9 +248,6 @@ void scan_step(void* arg) {
         std::vector<std::string> found_keys;
         auto* transit = new std::unordered_map<std::string, int64_t>();
         pf::ScanStats stats;
-        auto key_of = [](const std::string& rel, const std::string& leaf) {
-            return pf::companion_key(pf::sanitize_rel_path(rel), pf::sidecar_kind(leaf) != pf::SidecarKind::None);
-        };
         pf::scan_inbox(
             fd,
             [&](const pf::InboxEntry& e) {
@@ -259,13 +256,12 @@ void scan_step(void* arg) {
                     std::string final_name = pf::syncthing_final_name(e.name);
                     if (final_name.empty()) return;
                     std::string rel = e.rel_path.substr(0, e.rel_path.size() - e.name.size()) + final_name;
-                    (*transit)[key_of(rel, final_name)] = static_cast<int64_t>(e.st.st_mtime);
+                    (*transit)[pf::inbox_companion_key(rel)] = static_cast<int64_t>(e.st.st_mtime);
                     return;
                 }
                 if (e.verdict != pf::NameVerdict::Candidate) return;
                 found.push_back(e);
-                std::string key = key_of(e.rel_path, e.name);
-                found_keys.push_back(std::move(key));
+                found_keys.push_back(pf::inbox_companion_key(e.rel_path));
             },
             stats);
         // Members of a group next to each other, so a batch never splits one.
@@ -411,6 +407,7 @@ void ingest_batch_and_record(int n) {
         batch_reqs[i].rel_path = e.rel_path.c_str();
         batch_reqs[i].force_reject = batch_files[i].give_up[0] ? batch_files[i].give_up : nullptr;
         batch_reqs[i].may_wait = batch_files[i].may_wait;
+        batch_reqs[i].group_key = (*heap.keys)[batch_files[i].entry].c_str();
     }
     char task[256];
     snprintf(task, sizeof task, "Ingesting a batch of %d files from %s", n, st.inbox_dir);

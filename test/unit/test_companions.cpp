@@ -19,7 +19,7 @@ pf::PlanFile media(const std::string& rel, const std::string& sha, bool video, c
                    pf::LocalDateTime when, std::optional<int> off, const std::string& source) {
     pf::PlanFile f;
     f.kind = pf::PlanFile::Kind::Media;
-    f.rel = rel;
+    f.key = pf::inbox_companion_key(rel);
     f.name = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
     f.sha256 = sha;
     f.video = video;
@@ -33,7 +33,7 @@ pf::PlanFile media(const std::string& rel, const std::string& sha, bool video, c
 pf::PlanFile sidecar(const std::string& rel, const std::string& sha, bool may_wait = false) {
     pf::PlanFile f;
     f.kind = pf::PlanFile::Kind::Sidecar;
-    f.rel = rel;
+    f.key = pf::inbox_companion_key(rel);
     f.name = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
     f.sha256 = sha;
     f.may_wait = may_wait;
@@ -190,7 +190,7 @@ TEST(BatchPlan, DuplicatesLonelySidecarsAndRejects) {
     in.known.push_back({"old", "stored"});
     pf::PlanFile bad;
     bad.kind = pf::PlanFile::Kind::Reject;
-    bad.rel = "notes.txt";
+    bad.key = pf::inbox_companion_key("notes.txt");
     bad.name = "notes.txt";
     in.files.push_back(bad);
     in.new_ids.push_back("id5");
