@@ -602,7 +602,8 @@ bench_ledger_phase() {
   pf_log "ledger: $rows rows, query plans and times"
   bench_cluster_up ledger 1 || { bench_cluster_down; return 1; }
   local t0=$EPOCHREALTIME
-  bsql -v rows="$rows" -f "$BENCH_LIB/ledger-load.sql" || { bench_cluster_down; return 1; }
+  # On stdin: the cluster user may not be able to read the checkout (a clone under /root or a 0700 temp dir).
+  bsql -v rows="$rows" <"$BENCH_LIB/ledger-load.sql" || { bench_cluster_down; return 1; }
   local t1=$EPOCHREALTIME
   local stats
   stats=$(bsql -F' ' -c "SELECT count(*), pg_total_relation_size('photofactory.media_assets'),
