@@ -1,5 +1,7 @@
 #include "core/exif_reader.hpp"
 
+#include "core/digits.hpp"
+
 #include <exiv2/exiv2.hpp>
 #include <exiv2/webpimage.hpp>
 
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 namespace pf {
 namespace {
@@ -60,18 +63,31 @@ void apply_subsec(LocalDateTime& t, const std::optional<std::string>& subsec) {
     t.nanosecond = ns;
 }
 
-// Degrees from an EXIF GPS rational triple (deg, min, sec).
+// Degrees from an EXIF GPS rational triple (deg, min, sec). GPS rationals are
+// unsigned: Exiv2's toRational() casts them to signed 32 bits, so a numerator
+// above 2^31 (iPhones write seconds as 2564660003/100000000) turned negative
+// and moved the position by a kilometre. The unsigned pair is read as such;
+// only a tag stored with a signed type (a broken writer) goes through Rational.
 std::optional<double> gps_degrees(const Exiv2::ExifData& d, const char* key) {
     auto it = d.findKey(Exiv2::ExifKey(key));
     if (it == d.end() || it->count() < 1) return std::nullopt;
+    const auto* unsigned_value = dynamic_cast<const Exiv2::URationalValue*>(&it->value());
     double v = 0, div = 1;
     for (long i = 0; i < it->count() && i < 3; i++) {
-        Exiv2::Rational r = it->toRational(i);
-        if (r.second == 0) {
-            if (r.first == 0) continue;
+        double num, den;
+        if (unsigned_value != nullptr) {
+            num = unsigned_value->value_.at(static_cast<size_t>(i)).first;
+            den = unsigned_value->value_.at(static_cast<size_t>(i)).second;
+        } else {
+            Exiv2::Rational r = it->toRational(i);
+            num = r.first;
+            den = r.second;
+        }
+        if (den == 0) {
+            if (num == 0) continue;
             return std::nullopt;
         }
-        v += static_cast<double>(r.first) / r.second / div;
+        v += num / den / div;
         div *= 60;
     }
     return v;
@@ -100,6 +116,141 @@ std::optional<double> xmp_gps(const std::string& s) {
     return v;
 }
 
+// One candidate capture date as a block states it.
+struct DateFound {
+    LocalDateTime t;
+    bool has_time = false;
+    std::optional<int> offset;
+    const char* source = "";
+};
+
+// "2016-09-10", "2016:09:10T11:12", "2016-09-10T11:12:13.5+02:00" (XMP allows
+// dates without time and times without seconds); EXIF "YYYY:MM:DD HH:MM:SS".
+std::optional<DateFound> parse_any_date(const std::string& s, int64_t now) {
+    std::string_view v(s);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    DateFound d;
+    std::string full(v);
+    // A time without seconds: give it ":00" so the one parser reads it.
+    if (full.size() >= 16 && full[10] == 'T' && full[13] == ':' && (full.size() == 16 || full[16] != ':'))
+        full.insert(16, ":00");
+    auto t = parse_exif_datetime(full);
+    if (!t) return std::nullopt;
+    d.t = *t;
+    d.has_time = full.size() >= 19 && (full[10] == ' ' || full[10] == 'T') && full[13] == ':';
+    if (d.has_time && full.size() > 19) {
+        size_t z = full.find_first_of("+-Z", 19);
+        if (z != std::string::npos) d.offset = parse_utc_offset(full.substr(z));
+    }
+    if (!is_plausible(d.t, now)) return std::nullopt;
+    return d;
+}
+
+std::optional<std::string> iptc_string(const Exiv2::IptcData& d, const char* key) {
+    auto it = d.findKey(Exiv2::IptcKey(key));
+    if (it == d.end() || it->count() == 0) return std::nullopt;
+    std::string s = it->toString();
+    if (s.empty()) return std::nullopt;
+    return s;
+}
+
+// IPTC TimeCreated "11:12:13+02:00" (Exiv2's spelling of HHMMSS±HHMM).
+bool apply_iptc_time(const std::string& s, DateFound& d) {
+    int h, m, sec;
+    if (s.size() < 8 || !parse_fixed_digits(s, 0, 2, h) || s[2] != ':' || !parse_fixed_digits(s, 3, 2, m) ||
+        s[5] != ':' || !parse_fixed_digits(s, 6, 2, sec) || h > 23 || m > 59 || sec > 60)
+        return false;
+    d.t.hour = h;
+    d.t.minute = m;
+    d.t.second = sec;
+    d.t.nanosecond = 0;
+    d.has_time = true;
+    d.offset = s.size() > 8 ? parse_utc_offset(s.substr(8)) : std::nullopt;
+    return true;
+}
+
+bool same_day(const LocalDateTime& a, const LocalDateTime& b) {
+    return a.year == b.year && a.month == b.month && a.day == b.day;
+}
+
+// The capture date: creation dates from every block first (EXIF
+// DateTimeOriginal, DateTimeDigitized; XMP exif:DateTimeOriginal,
+// photoshop:DateCreated, xmp:CreateDate; IPTC DateCreated + TimeCreated), and
+// only then IFD0 DateTime (ModifyDate): an editor's last save is the last
+// metadata resort. A creation date without a time of day takes the time of
+// IPTC TimeCreated or of a later candidate on the same day; with none, it
+// stands at midnight (still better than an unrelated save date).
+void pick_capture_date(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const Exiv2::IptcData& iptc,
+                       ImageFacts& f, int64_t now) {
+    std::vector<DateFound> found;
+    struct ExifCandidate {
+        const char* date;
+        const char* offset;
+        const char* subsec;
+        const char* source;
+    };
+    static const ExifCandidate exif_creation[] = {
+        {"Exif.Photo.DateTimeOriginal", "Exif.Photo.OffsetTimeOriginal", "Exif.Photo.SubSecTimeOriginal", "exif_original"},
+        {"Exif.Photo.DateTimeDigitized", "Exif.Photo.OffsetTimeDigitized", "Exif.Photo.SubSecTimeDigitized", "exif_digitized"},
+    };
+    static const ExifCandidate exif_modify = {"Exif.Image.DateTime", "Exif.Photo.OffsetTime", "Exif.Photo.SubSecTime",
+                                              "exif_image"};
+    auto add_exif = [&](const ExifCandidate& c) {
+        auto s = exif_string(exif, c.date);
+        if (!s) return;
+        auto t = parse_exif_datetime(*s);
+        if (!t || !is_plausible(*t, now)) return;
+        DateFound d;
+        d.t = *t;
+        d.has_time = true;
+        apply_subsec(d.t, exif_string(exif, c.subsec));
+        if (auto off = exif_string(exif, c.offset)) d.offset = parse_utc_offset(*off);
+        d.source = c.source;
+        found.push_back(d);
+    };
+    for (const ExifCandidate& c : exif_creation) add_exif(c);
+    for (const char* k : {"Xmp.exif.DateTimeOriginal", "Xmp.photoshop.DateCreated", "Xmp.xmp.CreateDate"}) {
+        auto s = xmp_string(xmp, k);
+        if (!s) continue;
+        if (auto d = parse_any_date(*s, now)) {
+            d->source = "xmp";
+            found.push_back(*d);
+        }
+    }
+    auto iptc_time = iptc_string(iptc, "Iptc.Application2.TimeCreated");
+    if (auto s = iptc_string(iptc, "Iptc.Application2.DateCreated")) {
+        if (auto d = parse_any_date(*s, now)) {
+            d->has_time = false;
+            d->offset.reset();
+            if (iptc_time) apply_iptc_time(*iptc_time, *d);
+            d->source = "iptc";
+            if (is_plausible(d->t, now)) found.push_back(*d);
+        }
+    }
+    add_exif(exif_modify);
+    if (found.empty()) return;
+
+    DateFound best = found.front();
+    if (!best.has_time) {
+        DateFound with_time = best;
+        if (iptc_time && apply_iptc_time(*iptc_time, with_time)) {
+            best = with_time;
+        } else {
+            for (size_t i = 1; i < found.size(); i++) {
+                if (found[i].has_time && same_day(found[i].t, best.t)) {
+                    const char* source = best.source;
+                    best = found[i];
+                    best.source = source;
+                    break;
+                }
+            }
+        }
+    }
+    f.captured = best.t;
+    f.offset_minutes = best.offset;
+    f.date_source = best.source;
+}
+
 bool contains(const std::string& hay, const char* needle) { return hay.find(needle) != std::string::npos; }
 
 bool motion_photo_in_xmp(const Exiv2::XmpData& xmp, const std::string& packet) {
@@ -114,51 +265,12 @@ bool motion_photo_in_xmp(const Exiv2::XmpData& xmp, const std::string& packet) {
     return has_motion_photo_marker(reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
 }
 
-void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const std::string& xmp_packet, ImageFacts& f,
-             int64_t now) {
-    f.has_metadata = f.has_metadata || !exif.empty() || !xmp.empty();
+void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const Exiv2::IptcData& iptc,
+             const std::string& xmp_packet, ImageFacts& f, int64_t now) {
+    f.has_metadata = f.has_metadata || !exif.empty() || !xmp.empty() || !iptc.empty();
     f.motion_photo = f.motion_photo || motion_photo_in_xmp(xmp, xmp_packet);
 
-    struct Candidate {
-        const char* date;
-        const char* offset;
-        const char* subsec;
-        const char* source;
-    };
-    static const Candidate exif_order[] = {
-        {"Exif.Photo.DateTimeOriginal", "Exif.Photo.OffsetTimeOriginal", "Exif.Photo.SubSecTimeOriginal", "exif_original"},
-        {"Exif.Photo.DateTimeDigitized", "Exif.Photo.OffsetTimeDigitized", "Exif.Photo.SubSecTimeDigitized", "exif_digitized"},
-        {"Exif.Image.DateTime", "Exif.Photo.OffsetTime", "Exif.Photo.SubSecTime", "exif_image"},
-    };
-    for (const Candidate& c : exif_order) {
-        auto s = exif_string(exif, c.date);
-        if (!s) continue;
-        auto t = parse_exif_datetime(*s);
-        if (!t || !is_plausible(*t, now)) continue;
-        apply_subsec(*t, exif_string(exif, c.subsec));
-        f.captured = t;
-        f.offset_minutes.reset();
-        if (auto off = exif_string(exif, c.offset)) f.offset_minutes = parse_utc_offset(*off);
-        f.date_source = c.source;
-        break;
-    }
-    if (!f.captured) {
-        static const char* xmp_keys[] = {"Xmp.exif.DateTimeOriginal", "Xmp.photoshop.DateCreated", "Xmp.xmp.CreateDate"};
-        for (const char* k : xmp_keys) {
-            auto s = xmp_string(xmp, k);
-            if (!s) continue;
-            auto t = parse_exif_datetime(*s);
-            if (!t || !is_plausible(*t, now)) continue;
-            f.captured = t;
-            // XMP dates carry their zone inline: "2023-12-25T12:34:56+01:00".
-            if (s->size() > 19) {
-                size_t z = s->find_first_of("+-Z", 19);
-                if (z != std::string::npos) f.offset_minutes = parse_utc_offset(s->substr(z));
-            }
-            f.date_source = "xmp";
-            break;
-        }
-    }
+    pick_capture_date(exif, xmp, iptc, f, now);
 
     auto lat = gps_degrees(exif, "Exif.GPSInfo.GPSLatitude");
     auto lon = gps_degrees(exif, "Exif.GPSInfo.GPSLongitude");
@@ -176,6 +288,13 @@ void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const std::
             if (a && b) f.location = make_location(*a, *b);
         }
     }
+}
+
+// Padding-only packets (a blank xpacket wrapper) are not worth a complaint.
+bool has_xmp_content(const std::string& packet) {
+    for (char c : packet)
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t' && c != '\0') return true;
+    return false;
 }
 
 // The still-image formats Exiv2 may parse for us. Exiv2 0.27 also claims
@@ -225,7 +344,14 @@ ImageFacts read_with(Open open, int64_t now) {
             return;
         }
         img->readMetadata();
-        extract(img->exifData(), img->xmpData(), img->xmpPacket(), f, now);
+        // Exiv2 only warns about an XMP packet it cannot parse and leaves the
+        // XMP empty; the docs promise has_errors for unreadable metadata.
+        if (img->xmpData().empty() && has_xmp_content(img->xmpPacket())) {
+            Exiv2::XmpData probe;
+            if (Exiv2::XmpParser::decode(probe, img->xmpPacket()) != 0)
+                f.errors.push_back("metadata: unreadable XMP packet (other blocks still used)");
+        }
+        extract(img->exifData(), img->xmpData(), img->iptcData(), img->xmpPacket(), f, now);
     });
     return f;
 }
@@ -264,8 +390,8 @@ ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packe
                                       static_cast<uint32_t>(tiff.size()));
         }
         if (!xmp_packet.empty() && Exiv2::XmpParser::decode(xmp, xmp_packet) != 0)
-            f.errors.push_back("metadata: unreadable XMP packet");
-        extract(exif, xmp, xmp_packet, f, now_epoch);
+            f.errors.push_back("metadata: unreadable XMP packet (other blocks still used)");
+        extract(exif, xmp, Exiv2::IptcData(), xmp_packet, f, now_epoch);
     });
     return f;
 }
