@@ -28,6 +28,13 @@
 -- 2. Metadata accuracy (issue #11)
 ------------------------------------------------------------------------------
 
+-- IPTC DateCreated + TimeCreated is a capture date of its own (ranked with
+-- the other creation dates, before EXIF ModifyDate): date_source 'iptc'.
+ALTER TABLE photofactory.media_assets DROP CONSTRAINT media_assets_date_source_check;
+ALTER TABLE photofactory.media_assets ADD CONSTRAINT media_assets_date_source_check
+    CHECK (date_source IN ('exif_original', 'exif_digitized', 'exif_image', 'xmp', 'iptc',
+                           'video_local', 'video_utc', 'filename', 'mtime'));
+
 ------------------------------------------------------------------------------
 -- 3. Release engineering (issue #13)
 ------------------------------------------------------------------------------
