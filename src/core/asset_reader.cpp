@@ -12,6 +12,7 @@
 #include "core/exif_reader.hpp"
 #include "core/filename_date.hpp"
 #include "core/sha256.hpp"
+#include "core/video_containers.hpp"
 #include "core/zone_from_location.hpp"
 
 namespace pf {
@@ -167,12 +168,15 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
         }
     } else {
         VideoFacts v;
-        if (is_bmff_video(f.type.format)) {
-            if (head_len == f.size_bytes)
-                v = read_video_facts(MemoryRandomAccess(head.get(), head_len));
-            else
-                v = read_video_facts(FdRandomAccess(fd));
-        }
+        MemoryRandomAccess in_memory(head.get(), head_len);
+        FdRandomAccess in_file(fd);
+        const RandomAccess& in = head_len == f.size_bytes ? static_cast<const RandomAccess&>(in_memory) : in_file;
+        const std::string& fmt = f.type.format;
+        if (is_bmff_video(fmt)) v = read_video_facts(in);
+        else if (fmt == "avi") v = read_avi_facts(in);
+        else if (fmt == "mkv" || fmt == "webm") v = read_matroska_facts(in);
+        else if (fmt == "wmv" || fmt == "asf") v = read_asf_facts(in);
+        else if (fmt == "mts") v = read_mpegts_facts(in);
         f.metadata_errors = v.errors;
         f.location = v.location;
         if (v.apple_local && is_plausible(*v.apple_local, now)) {
@@ -185,6 +189,15 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
                 f.zone_source = "file";
             } else {
                 f.utc_epoch = v.creation_utc_epoch;  // the instant still comes from mvhd
+            }
+        } else if (v.camera_local && is_plausible(*v.camera_local, now)) {
+            // The camera's own clock (AVI IDIT or EXIF, AVCHD MDPM): local time.
+            f.captured = *v.camera_local;
+            f.utc_offset_minutes = v.camera_offset_minutes;
+            f.date_source = "video_local";
+            if (v.camera_offset_minutes) {
+                f.utc_epoch = instant_of(f.captured, *v.camera_offset_minutes);
+                f.zone_source = "file";
             }
         } else if (v.day_local && v.day_offset_minutes && *v.day_offset_minutes != 0 && is_plausible(*v.day_local, now)) {
             // ©day with a real zone: local time too. ("Z" means UTC: treated like mvhd below.)

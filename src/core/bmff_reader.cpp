@@ -170,10 +170,47 @@ public:
                 if (auto t = udta_text(b)) f_.location = parse_iso6709(*t);
             } else if (is(b, "\xA9" "day") && !f_.day_local) {
                 if (auto t = udta_text(b)) day(*t);
+            } else if (is(b, "date") && !f_.day_local) {
+                date_box(b);
+            } else if (is(b, "loci") && !f_.location) {
+                loci(b);
             } else if (is(b, "meta")) {
                 meta(b);
             }
         });
+    }
+
+    // udta/date (Samsung and other phones' 3GP/MP4; exiftool: DateTimeOriginal):
+    // "2011-01-01T12:00:00+0100", as a bare string or as QuickTime text.
+    void date_box(const Box& b) {
+        auto v = load(b, 256);
+        std::string s(v.begin(), v.end());
+        if (s.size() > 4 && (s[0] < '0' || s[0] > '9')) {
+            if (auto t = udta_text(b)) s = *t;
+        }
+        while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
+        day(s);
+    }
+
+    // 3GPP udta/loci (TS 26.244): flags, language, a NUL-terminated name (UTF-8,
+    // or UTF-16 after a BOM and ending in two NULs), role, then longitude,
+    // latitude and altitude as signed 16.16 fixed point.
+    void loci(const Box& b) {
+        auto v = load(b, 4096);
+        size_t p = 6;
+        if (v.size() < p) return;
+        if (v.size() >= p + 2 && v[p] == 0xFE && v[p + 1] == 0xFF) {
+            p += 2;
+            while (p + 1 < v.size() && (v[p] != 0 || v[p + 1] != 0)) p += 2;
+            p += 2;
+        } else {
+            while (p < v.size() && v[p] != 0) p++;
+            p += 1;
+        }
+        p += 1;  // role
+        if (p + 8 > v.size()) return;
+        auto fixed = [&](size_t at) { return static_cast<int32_t>(be32(v.data() + at)) / 65536.0; };
+        f_.location = make_location(fixed(p + 4), fixed(p));
     }
 
     // QuickTime's moov/meta has no version/flags; ISO's udta/meta does.

@@ -55,7 +55,11 @@ struct VideoFacts {
     // Android phones and cameras write it. day_offset_minutes is set when it carried a zone (Z = 0).
     std::optional<LocalDateTime> day_local;
     std::optional<int> day_offset_minutes;
-    std::optional<GeoPoint> location;            // udta/©xyz or com.apple.quicktime.location.ISO6709
+    // Other containers (video_containers.hpp): the local wall clock a camera wrote
+    // (AVI IDIT, the EXIF of an AVI strd chunk, AVCHD MDPM), with its offset when known.
+    std::optional<LocalDateTime> camera_local;
+    std::optional<int> camera_offset_minutes;
+    std::optional<GeoPoint> location;            // udta/©xyz, udta/loci or com.apple.quicktime.location.ISO6709
     std::vector<std::string> errors;             // truncated or inconsistent boxes (never thrown)
 };
 
