@@ -120,16 +120,21 @@ private:
         return s;
     }
 
-    // strd "AVIF": a little-endian EXIF IFD0 at offset 8 whose offsets count
-    // from the start of the chunk data (exiftool's reading). Giving the first 8
-    // bytes a TIFF header keeps every offset valid for Exiv2.
+    // strd "AVIF": a little-endian EXIF IFD0 at offset 8 of the chunk data,
+    // whose value offsets count from that IFD (exiftool's reading of these
+    // cameras' files). Exiv2 wants offsets from a TIFF header: the block D
+    // (from the IFD on) becomes header + D[8..] + D, so every offset X >= 8
+    // still lands on D[X] and the IFD itself is the copy at the end.
     void strd(uint64_t body, uint64_t size) {
-        if (size < 16 || size > kMaxLoad) return;
+        if (size < 24 || size > kMaxLoad) return;
         std::string d(static_cast<size_t>(size), '\0');
         if (in_.read_at(body, &d[0], d.size()) != d.size()) return;
         if (d.compare(0, 4, "AVIF") != 0) return;
         strd_read_ = true;
-        std::string tiff = std::string("II*\0\x08\0\0\0", 8) + d.substr(8);
+        std::string ifd = d.substr(8);
+        uint32_t at = static_cast<uint32_t>(ifd.size());
+        std::string tiff = std::string("II*\0", 4) + std::string{char(at), char(at >> 8), char(at >> 16), char(at >> 24)} +
+                           ifd.substr(8) + ifd;
         exif_ = read_exif_block(tiff, "", 0);
     }
 

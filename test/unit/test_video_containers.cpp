@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "core/asset_reader.hpp"
 #include "core/bmff_reader.hpp"
@@ -41,6 +43,35 @@ std::string tiff_block(std::initializer_list<std::pair<const char*, const char*>
     Exiv2::Blob blob;
     Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, d);
     return std::string(blob.begin(), blob.end());
+}
+
+uint32_t rd32(const std::string& s, size_t at) {
+    return uint32_t(uint8_t(s[at])) | uint32_t(uint8_t(s[at + 1])) << 8 | uint32_t(uint8_t(s[at + 2])) << 16 |
+           uint32_t(uint8_t(s[at + 3])) << 24;
+}
+// A little-endian TIFF block (IFD0 at 8) as the IFD-relative block AVI strd
+// chunks carry: the header dropped, every offset moved 8 back.
+std::string shift_offsets(std::string t) {
+    const int sizes[] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8};
+    std::vector<uint32_t> todo{rd32(t, 4)};
+    std::vector<uint32_t> seen;
+    while (!todo.empty()) {
+        uint32_t ifd = todo.back();
+        todo.pop_back();
+        if (std::find(seen.begin(), seen.end(), ifd) != seen.end()) continue;
+        seen.push_back(ifd);
+        unsigned n = uint8_t(t[ifd]) | uint8_t(t[ifd + 1]) << 8;
+        for (unsigned i = 0; i < n; i++) {
+            size_t e = ifd + 2 + 12 * i;
+            unsigned tag = uint8_t(t[e]) | uint8_t(t[e + 1]) << 8, type = uint8_t(t[e + 2]) | uint8_t(t[e + 3]) << 8;
+            uint32_t count = rd32(t, e + 4), val = rd32(t, e + 8);
+            bool sub = tag == 0x8769 || tag == 0x8825 || tag == 0xA005;
+            if (sub) todo.push_back(val);
+            if (sub || (type < 13 ? sizes[type] : 1) * count > 4) t.replace(e + 8, 4, le32(val - 8));
+        }
+        t.replace(ifd + 2 + 12 * n, 4, le32(0));
+    }
+    return t.substr(8);
 }
 
 pf::VideoFacts facts(pf::VideoFacts (*reader)(const pf::RandomAccess&), const std::string& b) {
@@ -90,15 +121,14 @@ TEST(Avi, VendorDateSpellings) {
 }
 
 TEST(Avi, StrdExifBlockWithOffsetAndGps) {
-    // strd "AVIF": an EXIF IFD0 at offset 8 whose offsets count from the chunk data.
-    std::string tiff = tiff_block({{"Exif.Photo.DateTimeOriginal", "2012:03:04 05:06:07"},
-                                   {"Exif.Photo.OffsetTimeOriginal", "+09:00"},
-                                   {"Exif.GPSInfo.GPSLatitudeRef", "N"},
-                                   {"Exif.GPSInfo.GPSLatitude", "35/1 40/1 3432/100"},
-                                   {"Exif.GPSInfo.GPSLongitudeRef", "E"},
-                                   {"Exif.GPSInfo.GPSLongitude", "139/1 39/1 98/100"}});
-    ASSERT_EQ(tiff.substr(4, 4), le32(8));
-    std::string strd = chunk("strd", "AVIF" + le32(0) + tiff.substr(8));
+    // strd "AVIF": an EXIF IFD0 at offset 8 whose offsets count from the IFD itself.
+    std::string ifd = shift_offsets(tiff_block({{"Exif.Photo.DateTimeOriginal", "2012:03:04 05:06:07"},
+                                                {"Exif.Photo.OffsetTimeOriginal", "+09:00"},
+                                                {"Exif.GPSInfo.GPSLatitudeRef", "N"},
+                                                {"Exif.GPSInfo.GPSLatitude", "35/1 40/1 3432/100"},
+                                                {"Exif.GPSInfo.GPSLongitudeRef", "E"},
+                                                {"Exif.GPSInfo.GPSLongitude", "139/1 39/1 98/100"}}));
+    std::string strd = chunk("strd", "AVIF" + le32(0) + ifd);
     std::string file = chunk("RIFF", "AVI " + riff_list("hdrl", chunk("avih", std::string(56, '\0')) +
                                                                     riff_list("strl", chunk("strh", std::string(56, '\0')) + strd)));
     pf::VideoFacts v = facts(pf::read_avi_facts, file);
