@@ -63,6 +63,24 @@ void apply_subsec(LocalDateTime& t, const std::optional<std::string>& subsec) {
     t.nanosecond = ns;
 }
 
+// Some phones (HTC) write GPS coordinates as text, "52,00000,50,00000,34,01180":
+// read as exiftool reads them, the first three numbers as degrees, minutes, seconds.
+std::optional<double> ascii_degrees(const std::string& s) {
+    double parts[3] = {0, 0, 0};
+    int n = 0;
+    for (size_t i = 0; i < s.size() && n < 3;) {
+        if ((s[i] >= '0' && s[i] <= '9') || (s[i] == '.' && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9')) {
+            char* end = nullptr;
+            parts[n++] = std::strtod(s.c_str() + i, &end);
+            i = static_cast<size_t>(end - s.c_str());
+        } else {
+            i++;
+        }
+    }
+    if (n == 0) return std::nullopt;
+    return parts[0] + parts[1] / 60 + parts[2] / 3600;
+}
+
 // Degrees from an EXIF GPS rational triple (deg, min, sec). GPS rationals are
 // unsigned: Exiv2's toRational() casts them to signed 32 bits, so a numerator
 // above 2^31 (iPhones write seconds as 2564660003/100000000) turned negative
@@ -71,6 +89,7 @@ void apply_subsec(LocalDateTime& t, const std::optional<std::string>& subsec) {
 std::optional<double> gps_degrees(const Exiv2::ExifData& d, const char* key) {
     auto it = d.findKey(Exiv2::ExifKey(key));
     if (it == d.end() || it->count() < 1) return std::nullopt;
+    if (it->typeId() == Exiv2::asciiString) return ascii_degrees(it->toString());
     const auto* unsigned_value = dynamic_cast<const Exiv2::URationalValue*>(&it->value());
     double v = 0, div = 1;
     for (long i = 0; i < it->count() && i < 3; i++) {

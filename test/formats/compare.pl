@@ -201,10 +201,16 @@ sub expected_gps {
 
 my ($files, $agree, $date_ok, $gps_ok, @problems, @explained, @unexplained) = (0, 0, 0, 0);
 my (%per_format, %used);    # format => {files, date, gps}; known entries seen
+my $not_media = 0;
 for my $name (sort keys %pf) {
     my $p = $pf{$name};
     my $base = basename($name);
     my $fmt = $p->{media_format} // (($base =~ /\.([^.]+)$/ ? lc $1 : '?') . ' (not read)');
+    # Real folders hold other files too: not media for both readers is agreement, not a format.
+    if (($p->{rejected} // '') eq 'not_media' && ($et{$name}{'File:MIMEType'} // '') !~ m{^(image|video)/}) {
+        $not_media++;
+        next;
+    }
     $files++;
     $per_format{$fmt}{files}++;
     my @diff;    # [aspect, text]
@@ -270,6 +276,7 @@ my $missing = grep { !exists $pf{$_} } keys %et;
 my $pct = $files ? 100.0 * $agree / $files : 0;
 printf "compare: %d files; dates agree on %d, GPS on %d; fully agree on %d (%.1f %%)\n",
   $files, $date_ok, $gps_ok, $agree, $pct;
+print "compare: $not_media files are not media for either reader (skipped)\n" if $not_media;
 printf "  %-22s %6s %14s %14s\n", 'format', 'files', 'date agrees', 'GPS agrees';
 for my $fmt (sort keys %per_format) {
     my $f = $per_format{$fmt};

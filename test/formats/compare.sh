@@ -65,7 +65,7 @@ compare_files() {
     -IPTC:DateCreated -IPTC:TimeCreated -Keys:CreationDate -ContentCreateDate -UserData:DateTimeOriginal \
     -RIFF:DateTimeOriginal -RIFF:DateCreated -H264:DateTimeOriginal -Matroska:DateTimeOriginal -ASF:CreationDate \
     -GPSLatitude -GPSLongitude -GPSLatitudeRef -GPSLongitudeRef -GPSCoordinates -UserData:LocationInformation \
-    -XMP-GCamera:MotionPhoto -XMP-GCamera:MicroVideo \
+    -XMP-GCamera:MotionPhoto -XMP-GCamera:MicroVideo -File:MIMEType \
     > "$work/exiftool.json" 2> "$work/exiftool.stderr"
   perl "$root/test/formats/compare.pl" "$work/pf.jsonl" "$work/exiftool.json" \
     "$root/test/formats/known-disagreements.txt" "$now" $mode
@@ -205,6 +205,12 @@ printf '\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm' > "$fx/clip-undate
 if [ -n "${PF_SAMPLES_DIR:-}" ] && [ -d "$PF_SAMPLES_DIR" ]; then
   find "$PF_SAMPLES_DIR" -maxdepth 2 -type f | head -500 | while read -r f; do cp "$f" "$fx/real-$(basename "$f")"; done
 fi
+# Real camera JPEGs (EXIF heads of ~60 cameras and phones, 2004-2011, and a few
+# corrupt ones) that Debian ships as the test data of the Go EXIF library.
+mkdir -p "$fx/goexif"
+for f in $(dpkg -L golang-github-rwcarlsen-goexif-dev 2>/dev/null | grep -Ei '\.jpe?g$'); do
+  [ -f "$f" ] && cp "$f" "$fx/goexif/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 for f in $(dpkg -L libimage-exiftool-perl imagemagick-6-common libexiv2-doc nodejs 2>/dev/null |
              grep -Ei '\.(jpe?g|png|tiff?|heic|webp|gif)$' | head -20); do
   [ -f "$f" ] && cp "$f" "$fx/real-$(basename "$f")"

@@ -89,6 +89,24 @@ TEST(UnsignedRationals, GpsSecondsAbove2To31AreNotNegative) {
     }
 }
 
+TEST(UnsignedRationals, GpsWrittenAsTextIsReadAsExiftoolReadsIt) {
+    // HTC phones: ASCII "52,00000,50,00000,34,01180" -> 52 deg 0' 50" (the first three numbers).
+    pf::init_metadata_library();
+    Exiv2::ExifData d;
+    d["Exif.Photo.DateTimeOriginal"] = "2015:01:01 00:00:00";
+    d["Exif.GPSInfo.GPSLatitudeRef"] = "N";
+    d["Exif.GPSInfo.GPSLongitudeRef"] = "E";
+    Exiv2::AsciiValue lat("52,00000,50,00000,34,01180"), lon("11,00000,10,00000,58,28360");
+    d.add(Exiv2::ExifKey("Exif.GPSInfo.GPSLatitude"), &lat);
+    d.add(Exiv2::ExifKey("Exif.GPSInfo.GPSLongitude"), &lon);
+    Exiv2::Blob blob;
+    Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, d);
+    pf::ImageFacts f = pf::read_exif_block(std::string(blob.begin(), blob.end()), "", kNow);
+    ASSERT_TRUE(f.location);
+    EXPECT_NEAR(f.location->lat, 52 + 50 / 3600.0, 1e-7);
+    EXPECT_NEAR(f.location->lon, 11 + 10 / 3600.0, 1e-7);
+}
+
 // ------------------------------------------------------------------ bug 2: date ranking
 
 TEST(DateRanking, CreationDatesOfEveryBlockBeatModifyDate) {
