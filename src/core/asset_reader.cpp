@@ -54,6 +54,23 @@ int64_t instant_of(const LocalDateTime& t, int offset_minutes) {
     return to_epoch_utc(t) - static_cast<int64_t>(offset_minutes) * 60;
 }
 
+// A still's metadata into the asset's facts: its own date and offset (the
+// instant only when the offset is known), its position and its complaints.
+void apply_image_facts(const ImageFacts& img, AssetFacts& f) {
+    f.metadata_errors = img.errors;
+    f.location = img.location;
+    f.motion_photo = img.motion_photo;
+    if (img.captured) {
+        f.captured = *img.captured;
+        f.utc_offset_minutes = img.offset_minutes;
+        f.date_source = img.date_source;
+        if (img.offset_minutes) {
+            f.utc_epoch = instant_of(f.captured, *img.offset_minutes);
+            f.zone_source = "file";
+        }
+    }
+}
+
 bool is_bmff_video(const std::string& format) {
     return format == "mp4" || format == "mov" || format == "m4v" || format == "3gp";
 }
@@ -119,7 +136,14 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
     chunk.reset();
 
     // Metadata, from the bytes already in memory where possible.
-    if (f.type.kind == MediaKind::Image) {
+    if (f.type.kind == MediaKind::Image && f.type.format == "x3f") {
+        // Sigma X3F: Exiv2 0.27 has no reader. Newer cameras embed a JPEG
+        // preview with EXIF; otherwise the file name, then the mtime.
+        std::string exif = find_embedded_exif(head.get(), head_len);
+        if (!exif.empty()) {
+            apply_image_facts(read_exif_block(exif, "", now), f);
+        }
+    } else if (f.type.kind == MediaKind::Image) {
         ImageFacts img = read_image_facts(head.get(), head_len, now);
         if (!img.captured && !img.location && head_len < f.size_bytes) {
             // Metadata beyond the head (large TIFF/RAW): let Exiv2 seek in the
@@ -140,6 +164,16 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
                 else img.errors.insert(img.errors.end(), own.errors.begin(), own.errors.end());
             }
         }
+        if (!img.captured && !img.location && f.type.format == "cr3") {
+            // Exiv2 reads CR3 through its BMFF support; when it finds nothing,
+            // the CMT boxes are read by our own box walker.
+            Cr3Metadata m = head_len == f.size_bytes ? read_cr3_metadata(MemoryRandomAccess(head.get(), head_len))
+                                                     : read_cr3_metadata(FdRandomAccess(fd));
+            if (!m.ifd0.empty() || !m.exif.empty() || !m.gps.empty()) {
+                ImageFacts own = read_cr3_blocks(m.ifd0, m.exif, m.gps, now);
+                if (own.captured || own.location) img = std::move(own);
+            }
+        }
         if (!img.captured && !img.location && f.type.format == "png") {
             std::string exif, xmp;
             find_png_metadata(head.get(), head_len, exif, xmp);
@@ -154,18 +188,7 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
             if (!xmp.empty()) img = read_exif_block("", xmp, now);
         }
         if (f.type.format == "jpeg" && !img.motion_photo) img.motion_photo = has_motion_photo_marker(head.get(), head_len);
-        f.metadata_errors = img.errors;
-        f.location = img.location;
-        f.motion_photo = img.motion_photo;
-        if (img.captured) {
-            f.captured = *img.captured;
-            f.utc_offset_minutes = img.offset_minutes;
-            f.date_source = img.date_source;
-            if (img.offset_minutes) {
-                f.utc_epoch = instant_of(f.captured, *img.offset_minutes);
-                f.zone_source = "file";
-            }
-        }
+        apply_image_facts(img, f);
     } else {
         VideoFacts v;
         MemoryRandomAccess in_memory(head.get(), head_len);

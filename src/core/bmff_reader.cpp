@@ -571,4 +571,29 @@ HeifMetadata read_heif_metadata(const RandomAccess& in) {
     return m;
 }
 
+// ---------------------------------------------------------------- CR3
+
+Cr3Metadata read_cr3_metadata(const RandomAccess& in) {
+    static const uint8_t kCanonUuid[16] = {0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0,
+                                           0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48};
+    Cr3Metadata m;
+    BoxReader r(in, m.errors);
+    r.each(0, in.size(), [&](const Box& top) {
+        if (!is(top, "moov")) return;
+        r.each(top.body, top.end, [&](const Box& u) {
+            uint8_t id[16];
+            if (!is(u, "uuid") || u.end - u.body < 16 || in.read_at(u.body, id, 16) != 16 ||
+                std::memcmp(id, kCanonUuid, 16) != 0)
+                return;
+            r.each(u.body + 16, u.end, [&](const Box& c) {
+                std::string* dst = is(c, "CMT1") ? &m.ifd0 : is(c, "CMT2") ? &m.exif : is(c, "CMT4") ? &m.gps : nullptr;
+                if (dst == nullptr || !dst->empty()) return;
+                auto v = r.load(c);
+                dst->assign(v.begin(), v.end());
+            });
+        });
+    });
+    return m;
+}
+
 }  // namespace pf

@@ -415,6 +415,30 @@ ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packe
     return f;
 }
 
+ImageFacts read_cr3_blocks(const std::string& ifd0, const std::string& exif_ifd, const std::string& gps_ifd,
+                           int64_t now_epoch) {
+    ImageFacts f;
+    if (now_epoch == 0) now_epoch = static_cast<int64_t>(std::time(nullptr));
+    contained(f, [&] {
+        Exiv2::ExifData all;
+        // Each block keeps its tags in its own IFD0: move them to the IFD they stand for.
+        const std::pair<const std::string*, const char*> blocks[] = {{&ifd0, "Image"}, {&exif_ifd, "Photo"}, {&gps_ifd, "GPSInfo"}};
+        for (const auto& b : blocks) {
+            if (b.first->empty()) continue;
+            if (b.first->size() > 0xFFFFFFFFu) throw std::length_error("EXIF block too large");
+            Exiv2::ExifData one;
+            Exiv2::ExifParser::decode(one, reinterpret_cast<const Exiv2::byte*>(b.first->data()),
+                                      static_cast<uint32_t>(b.first->size()));
+            for (const auto& d : one) {
+                if (d.groupName() != "Image") continue;  // thumbnails, sub-IFDs of sub-IFDs
+                all.add(Exiv2::ExifKey(d.tag(), b.second), &d.value());
+            }
+        }
+        extract(all, Exiv2::XmpData(), Exiv2::IptcData(), "", f, now_epoch);
+    });
+    return f;
+}
+
 void find_png_metadata(const uint8_t* d, size_t n, std::string& exif, std::string& xmp) {
     exif.clear();
     xmp.clear();
@@ -441,6 +465,24 @@ void find_png_metadata(const uint8_t* d, size_t n, std::string& exif, std::strin
         }
         off += 12 + static_cast<size_t>(len);
     }
+}
+
+std::string find_embedded_exif(const uint8_t* data, size_t n) {
+    std::string_view s(reinterpret_cast<const char*>(data), n);
+    static const char kApp1[] = "\xFF\xE1";
+    for (size_t at = s.find(std::string_view("Exif\0\0", 6)); at != std::string_view::npos;
+         at = s.find(std::string_view("Exif\0\0", 6), at + 1)) {
+        std::string_view tiff = s.substr(at + 6);
+        if (tiff.substr(0, 4) != std::string_view("II*\0", 4) && tiff.substr(0, 4) != std::string_view("MM\0*", 4)) continue;
+        // Inside a JPEG APP1 segment its length bounds the block; else take what follows (at most 64 KiB).
+        size_t len = std::min<size_t>(tiff.size(), 64u << 10);
+        if (at >= 4 && s.substr(at - 4, 2) == std::string_view(kApp1, 2)) {
+            size_t seg = (static_cast<uint8_t>(s[at - 2]) << 8) | static_cast<uint8_t>(s[at - 1]);
+            if (seg >= 8) len = std::min(len, seg - 8);
+        }
+        return std::string(tiff.substr(0, len));
+    }
+    return "";
 }
 
 std::string find_xmp_packet(const uint8_t* data, size_t n) {
