@@ -192,6 +192,61 @@ bool same_day(const LocalDateTime& a, const LocalDateTime& b) {
     return a.year == b.year && a.month == b.month && a.day == b.day;
 }
 
+// Vendor dates in maker notes, as Exiv2 decodes them, for files whose standard
+// tags were lost (some RAW converters and old cameras): Pentax Date+Time
+// (year as two bytes, then month, day; hour, minute, second), Minolta/Sony
+// MinoltaDate+MinoltaTime (packed in a long: year<<16 | month<<8 | day), and the
+// DateTimeOriginal of Nikon's and Samsung's preview IFDs. The camera's clock,
+// without offset.
+std::optional<DateFound> makernote_date(const Exiv2::ExifData& exif, int64_t now) {
+    auto find = [&](const char* key) -> const Exiv2::Exifdatum* {
+        auto it = exif.findKey(Exiv2::ExifKey(key));
+        return it == exif.end() ? nullptr : &*it;
+    };
+    auto done = [&](const LocalDateTime& t) -> std::optional<DateFound> {
+        if (!is_plausible(t, now)) return std::nullopt;
+        DateFound d;
+        d.t = t;
+        d.has_time = true;
+        d.source = "makernote";
+        return d;
+    };
+    for (const char* group : {"Pentax", "PentaxDng"}) {
+        const Exiv2::Exifdatum* date = find((std::string("Exif.") + group + ".Date").c_str());
+        const Exiv2::Exifdatum* time = find((std::string("Exif.") + group + ".Time").c_str());
+        if (date == nullptr || time == nullptr || date->count() < 4 || time->count() < 3) continue;
+        LocalDateTime t;
+        t.year = static_cast<int>(date->toLong(0) * 256 + date->toLong(1));
+        t.month = static_cast<int>(date->toLong(2));
+        t.day = static_cast<int>(date->toLong(3));
+        t.hour = static_cast<int>(time->toLong(0));
+        t.minute = static_cast<int>(time->toLong(1));
+        t.second = static_cast<int>(time->toLong(2));
+        if (auto d = done(t)) return d;
+    }
+    for (const char* group : {"MinoltaCsNew", "MinoltaCsOld", "Sony1MltCsNew", "Sony1MltCsOld"}) {
+        const Exiv2::Exifdatum* date = find((std::string("Exif.") + group + ".MinoltaDate").c_str());
+        const Exiv2::Exifdatum* time = find((std::string("Exif.") + group + ".MinoltaTime").c_str());
+        if (date == nullptr || time == nullptr || date->count() < 1 || time->count() < 1) continue;
+        uint32_t dv = static_cast<uint32_t>(date->toLong(0)), tv = static_cast<uint32_t>(time->toLong(0));
+        LocalDateTime t;
+        t.year = static_cast<int>(dv >> 16);
+        t.month = static_cast<int>((dv >> 8) & 0xFF);
+        t.day = static_cast<int>(dv & 0xFF);
+        t.hour = static_cast<int>(tv >> 16);
+        t.minute = static_cast<int>((tv >> 8) & 0xFF);
+        t.second = static_cast<int>(tv & 0xFF);
+        if (auto d = done(t)) return d;
+    }
+    for (const char* key : {"Exif.NikonPreview.DateTimeOriginal", "Exif.SamsungPreview.DateTimeOriginal"}) {
+        auto s = exif_string(exif, key);
+        if (!s) continue;
+        if (auto t = parse_exif_datetime(*s))
+            if (auto d = done(*t)) return d;
+    }
+    return std::nullopt;
+}
+
 // The capture date: creation dates from every block first (EXIF
 // DateTimeOriginal, DateTimeDigitized; XMP exif:DateTimeOriginal,
 // photoshop:DateCreated, xmp:CreateDate; IPTC DateCreated + TimeCreated), and
@@ -247,6 +302,9 @@ void pick_capture_date(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, c
         }
     }
     add_exif(exif_modify);
+    if (found.empty()) {
+        if (auto d = makernote_date(exif, now)) found.push_back(*d);
+    }
     if (found.empty()) return;
 
     DateFound best = found.front();

@@ -1,7 +1,8 @@
 // libFuzzer target over everything the core does with untrusted file bytes:
 // content sniffing, Exiv2 (JPEG/TIFF/PNG/WebP/HEIC...) through read_image_facts,
 // the QuickTime/MP4 box walker (from memory and through a descriptor), the
-// AVI, Matroska, ASF and MPEG-TS (AVCHD MDPM) walkers, and the
+// AVI, Matroska, ASF and MPEG-TS (AVCHD MDPM) walkers, the CR3 CMT boxes and
+// an embedded EXIF block (X3F), and the
 // whole read_asset chain on a memfd — once with the default in-memory head and
 // once with a tiny head, so the descriptor-based paths (Exiv2 reading through
 // /proc/self/fd, pread box walking) run too. The text parsers fed from
@@ -79,6 +80,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)pf::read_matroska_facts(mem);
     (void)pf::read_asf_facts(mem);
     (void)pf::read_mpegts_facts(mem);
+    pf::Cr3Metadata cr3 = pf::read_cr3_metadata(mem);
+    if (!cr3.ifd0.empty() || !cr3.exif.empty() || !cr3.gps.empty())
+        (void)pf::read_cr3_blocks(cr3.ifd0, cr3.exif, cr3.gps, kNow);
+    std::string embedded = pf::find_embedded_exif(data, size);
+    if (!embedded.empty()) (void)pf::read_exif_block(embedded, "", kNow);
     for (const char* name : kNames) (void)pf::sniff_media_type(data, size, name);
 
     // Text parsers: metadata strings and file names come from the same hostile files.

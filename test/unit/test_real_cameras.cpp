@@ -358,3 +358,39 @@ TEST(RawFamilies, SigmaX3fDatedByItsEmbeddedExifElseByName) {
     EXPECT_EQ(f.date_source, "filename");
     EXPECT_TRUE(f.metadata_errors.empty());
 }
+
+// ------------------------------------------------------------------ gap 7: maker-note dates
+
+namespace {
+std::string makernote_block(const char* make, const std::vector<std::pair<const char*, const Exiv2::Value*>>& tags) {
+    pf::init_metadata_library();
+    Exiv2::ExifData d;
+    d["Exif.Image.Make"] = make;
+    for (auto& t : tags) d.add(Exiv2::ExifKey(t.first), t.second);
+    Exiv2::Blob blob;
+    Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, d);
+    return std::string(blob.begin(), blob.end());
+}
+}  // namespace
+
+TEST(MakerNotes, VendorDatesWhenNoStandardTagExists) {
+    Exiv2::DataValue date(Exiv2::undefined), time(Exiv2::undefined);
+    date.read("7 215 3 4");  // 7 * 256 + 215 = 2007, March 4
+    time.read("5 6 7");
+    std::string pentax = makernote_block("PENTAX Corporation", {{"Exif.Pentax.Date", &date}, {"Exif.Pentax.Time", &time}});
+    pf::ImageFacts f = pf::read_exif_block(pentax, "", kNow);
+    EXPECT_EQ(when(f), "2007-03-04 05:06:07");
+    EXPECT_EQ(f.date_source, "makernote");
+    EXPECT_FALSE(f.offset_minutes);
+    // A standard tag, even ModifyDate, still wins.
+    Exiv2::ExifData d;
+    Exiv2::ExifParser::decode(d, reinterpret_cast<const Exiv2::byte*>(pentax.data()), uint32_t(pentax.size()));
+    d["Exif.Image.DateTime"] = "2010:01:01 01:01:01";
+    Exiv2::Blob blob;
+    Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, d);
+    f = pf::read_exif_block(std::string(blob.begin(), blob.end()), "", kNow);
+    EXPECT_EQ(f.date_source, "exif_image");
+    // Without any date anywhere: nothing (the file name, then the mtime, decide).
+    f = pf::read_exif_block(makernote_block("PENTAX Corporation", {}), "", kNow);
+    EXPECT_FALSE(f.captured);
+}
