@@ -6,8 +6,7 @@
 namespace pf {
 namespace {
 
-constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kInfo = 0x1549A966, kCluster = 0x1F43B675,
-                   kDateUtc = 0x4461;
+constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kInfo = 0x1549A966, kDateUtc = 0x4461;
 constexpr int kMaxElements = 10000;
 constexpr uint64_t kUnknownSize = ~uint64_t(0);
 constexpr int64_t k2001 = 978307200;  // 2001-01-01T00:00:00Z in Unix seconds
@@ -92,7 +91,6 @@ VideoFacts read_matroska_facts(const RandomAccess& in) {
                 }
                 return f;
             }
-            (void)kCluster;
             p = c_end;
         }
         break;

@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "core/digits.hpp"
 #include "core/exif_reader.hpp"
 #include "core/video_containers.hpp"
 
@@ -99,8 +98,7 @@ public:
         }
     }
 
-    void finish(int64_t now) {
-        (void)now;
+    void finish() {
         if (idit_) {
             f_.camera_local = idit_;
         } else if (exif_.captured) {
@@ -190,7 +188,7 @@ VideoFacts read_avi_facts(const RandomAccess& in) {
     uint64_t end = std::min<uint64_t>(in.size(), 8 + uint64_t(le32(h + 4)));
     RiffWalker w(in, f);
     w.list(12, end, 0);
-    w.finish(0);
+    w.finish();
     return f;
 }
 
