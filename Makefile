@@ -37,3 +37,13 @@ $(OBJS): $(HEADERS)
 
 # Core objects are compiled as core: core_guard.hpp then rejects any PostgreSQL header.
 $(CORE_SRCS:.cpp=.o): PG_CXXFLAGS += -DPF_BUILDING_CORE
+
+# The core's reading of any folder of real photos and videos against exiftool's:
+# agreement per format, every disagreement with both readings and the deciding
+# rule (test/formats/compare.sh --dir; needs the CMake build's pf-inspect).
+#   make compare-real DIR=/path/to/DCIM
+.PHONY: compare-real
+compare-real:
+	@test -n "$(DIR)" || { echo "usage: make compare-real DIR=/folder/of/real/files"; exit 2; }
+	@test -x build/pf-inspect || { cmake -S . -B build >/dev/null && cmake --build build -j2 --target pf-inspect; }
+	bash test/formats/compare.sh --dir "$(DIR)"

@@ -10,6 +10,7 @@ PKGS=(
   libssl-dev libexiv2-dev exiv2
   libgtest-dev googletest
   libimage-exiftool-perl imagemagick tzdata
+  ffmpeg golang-github-rwcarlsen-goexif-dev
   clang libclang-rt-14-dev
   util-linux procps
 )

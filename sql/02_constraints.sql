@@ -159,7 +159,7 @@ DO $$
 DECLARE
     v text;
 BEGIN
-    FOREACH v IN ARRAY ARRAY['exif_original', 'exif_digitized', 'exif_image', 'xmp',
+    FOREACH v IN ARRAY ARRAY['exif_original', 'exif_digitized', 'exif_image', 'xmp', 'iptc', 'makernote',
                              'video_local', 'video_utc', 'filename', 'mtime'] LOOP
         UPDATE photofactory.media_assets SET date_source = v
          WHERE id = '00000000-0000-0000-0000-000000000001';

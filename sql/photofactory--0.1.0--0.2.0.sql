@@ -28,6 +28,14 @@
 -- 2. Metadata accuracy (issue #11)
 ------------------------------------------------------------------------------
 
+-- New capture-date sources: 'iptc' (IPTC DateCreated + TimeCreated, ranked
+-- with the other creation dates, before EXIF ModifyDate) and 'makernote' (a
+-- vendor date in the maker notes, when no standard tag exists).
+ALTER TABLE photofactory.media_assets DROP CONSTRAINT media_assets_date_source_check;
+ALTER TABLE photofactory.media_assets ADD CONSTRAINT media_assets_date_source_check
+    CHECK (date_source IN ('exif_original', 'exif_digitized', 'exif_image', 'xmp', 'iptc', 'makernote',
+                           'video_local', 'video_utc', 'filename', 'mtime'));
+
 ------------------------------------------------------------------------------
 -- 3. Release engineering (issue #13)
 ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "core/exif_reader.hpp"
 #include "core/filename_date.hpp"
 #include "core/sha256.hpp"
+#include "core/video_containers.hpp"
 #include "core/zone_from_location.hpp"
 
 namespace pf {
@@ -51,6 +52,23 @@ void date_in_best_zone(const ReadOptions& o, int64_t utc, AssetFacts& f, LocalDa
 // The instant of a wall clock with a known offset.
 int64_t instant_of(const LocalDateTime& t, int offset_minutes) {
     return to_epoch_utc(t) - static_cast<int64_t>(offset_minutes) * 60;
+}
+
+// A still's metadata into the asset's facts: its own date and offset (the
+// instant only when the offset is known), its position and its complaints.
+void apply_image_facts(const ImageFacts& img, AssetFacts& f) {
+    f.metadata_errors = img.errors;
+    f.location = img.location;
+    f.motion_photo = img.motion_photo;
+    if (img.captured) {
+        f.captured = *img.captured;
+        f.utc_offset_minutes = img.offset_minutes;
+        f.date_source = img.date_source;
+        if (img.offset_minutes) {
+            f.utc_epoch = instant_of(f.captured, *img.offset_minutes);
+            f.zone_source = "file";
+        }
+    }
 }
 
 bool is_bmff_video(const std::string& format) {
@@ -118,7 +136,14 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
     chunk.reset();
 
     // Metadata, from the bytes already in memory where possible.
-    if (f.type.kind == MediaKind::Image) {
+    if (f.type.kind == MediaKind::Image && f.type.format == "x3f") {
+        // Sigma X3F: Exiv2 0.27 has no reader. Newer cameras embed a JPEG
+        // preview with EXIF; otherwise the file name, then the mtime.
+        std::string exif = find_embedded_exif(head.get(), head_len);
+        if (!exif.empty()) {
+            apply_image_facts(read_exif_block(exif, "", now), f);
+        }
+    } else if (f.type.kind == MediaKind::Image) {
         ImageFacts img = read_image_facts(head.get(), head_len, now);
         if (!img.captured && !img.location && head_len < f.size_bytes) {
             // Metadata beyond the head (large TIFF/RAW): let Exiv2 seek in the
@@ -139,6 +164,16 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
                 else img.errors.insert(img.errors.end(), own.errors.begin(), own.errors.end());
             }
         }
+        if (!img.captured && !img.location && f.type.format == "cr3") {
+            // Exiv2 reads CR3 through its BMFF support; when it finds nothing,
+            // the CMT boxes are read by our own box walker.
+            Cr3Metadata m = head_len == f.size_bytes ? read_cr3_metadata(MemoryRandomAccess(head.get(), head_len))
+                                                     : read_cr3_metadata(FdRandomAccess(fd));
+            if (!m.ifd0.empty() || !m.exif.empty() || !m.gps.empty()) {
+                ImageFacts own = read_cr3_blocks(m.ifd0, m.exif, m.gps, now);
+                if (own.captured || own.location) img = std::move(own);
+            }
+        }
         if (!img.captured && !img.location && f.type.format == "png") {
             std::string exif, xmp;
             find_png_metadata(head.get(), head_len, exif, xmp);
@@ -153,26 +188,18 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
             if (!xmp.empty()) img = read_exif_block("", xmp, now);
         }
         if (f.type.format == "jpeg" && !img.motion_photo) img.motion_photo = has_motion_photo_marker(head.get(), head_len);
-        f.metadata_errors = img.errors;
-        f.location = img.location;
-        f.motion_photo = img.motion_photo;
-        if (img.captured) {
-            f.captured = *img.captured;
-            f.utc_offset_minutes = img.offset_minutes;
-            f.date_source = img.date_source;
-            if (img.offset_minutes) {
-                f.utc_epoch = instant_of(f.captured, *img.offset_minutes);
-                f.zone_source = "file";
-            }
-        }
+        apply_image_facts(img, f);
     } else {
         VideoFacts v;
-        if (is_bmff_video(f.type.format)) {
-            if (head_len == f.size_bytes)
-                v = read_video_facts(MemoryRandomAccess(head.get(), head_len));
-            else
-                v = read_video_facts(FdRandomAccess(fd));
-        }
+        MemoryRandomAccess in_memory(head.get(), head_len);
+        FdRandomAccess in_file(fd);
+        const RandomAccess& in = head_len == f.size_bytes ? static_cast<const RandomAccess&>(in_memory) : in_file;
+        const std::string& fmt = f.type.format;
+        if (is_bmff_video(fmt)) v = read_video_facts(in);
+        else if (fmt == "avi") v = read_avi_facts(in);
+        else if (fmt == "mkv" || fmt == "webm") v = read_matroska_facts(in);
+        else if (fmt == "wmv" || fmt == "asf") v = read_asf_facts(in);
+        else if (fmt == "mts") v = read_mpegts_facts(in);
         f.metadata_errors = v.errors;
         f.location = v.location;
         if (v.apple_local && is_plausible(*v.apple_local, now)) {
@@ -185,6 +212,15 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
                 f.zone_source = "file";
             } else {
                 f.utc_epoch = v.creation_utc_epoch;  // the instant still comes from mvhd
+            }
+        } else if (v.camera_local && is_plausible(*v.camera_local, now)) {
+            // The camera's own clock (AVI IDIT or EXIF, AVCHD MDPM): local time.
+            f.captured = *v.camera_local;
+            f.utc_offset_minutes = v.camera_offset_minutes;
+            f.date_source = "video_local";
+            if (v.camera_offset_minutes) {
+                f.utc_epoch = instant_of(f.captured, *v.camera_offset_minutes);
+                f.zone_source = "file";
             }
         } else if (v.day_local && v.day_offset_minutes && *v.day_offset_minutes != 0 && is_plausible(*v.day_local, now)) {
             // ©day with a real zone: local time too. ("Z" means UTC: treated like mvhd below.)

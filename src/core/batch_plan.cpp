@@ -21,7 +21,8 @@ const char* to_string(PlanDecision::Outcome o) {
 }
 
 bool offset_from_file(const std::string& s) {
-    return s == "exif_original" || s == "exif_digitized" || s == "exif_image" || s == "xmp" || s == "video_local";
+    return s == "exif_original" || s == "exif_digitized" || s == "exif_image" || s == "xmp" || s == "iptc" || s == "makernote" ||
+           s == "video_local";
 }
 
 namespace {

@@ -170,10 +170,47 @@ public:
                 if (auto t = udta_text(b)) f_.location = parse_iso6709(*t);
             } else if (is(b, "\xA9" "day") && !f_.day_local) {
                 if (auto t = udta_text(b)) day(*t);
+            } else if (is(b, "date") && !f_.day_local) {
+                date_box(b);
+            } else if (is(b, "loci") && !f_.location) {
+                loci(b);
             } else if (is(b, "meta")) {
                 meta(b);
             }
         });
+    }
+
+    // udta/date (Samsung and other phones' 3GP/MP4; exiftool: DateTimeOriginal):
+    // "2011-01-01T12:00:00+0100", as a bare string or as QuickTime text.
+    void date_box(const Box& b) {
+        auto v = load(b, 256);
+        std::string s(v.begin(), v.end());
+        if (s.size() > 4 && (s[0] < '0' || s[0] > '9')) {
+            if (auto t = udta_text(b)) s = *t;
+        }
+        while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
+        day(s);
+    }
+
+    // 3GPP udta/loci (TS 26.244): flags, language, a NUL-terminated name (UTF-8,
+    // or UTF-16 after a BOM and ending in two NULs), role, then longitude,
+    // latitude and altitude as signed 16.16 fixed point.
+    void loci(const Box& b) {
+        auto v = load(b, 4096);
+        size_t p = 6;
+        if (v.size() < p) return;
+        if (v.size() >= p + 2 && v[p] == 0xFE && v[p + 1] == 0xFF) {
+            p += 2;
+            while (p + 1 < v.size() && (v[p] != 0 || v[p + 1] != 0)) p += 2;
+            p += 2;
+        } else {
+            while (p < v.size() && v[p] != 0) p++;
+            p += 1;
+        }
+        p += 1;  // role
+        if (p + 8 > v.size()) return;
+        auto fixed = [&](size_t at) { return static_cast<int32_t>(be32(v.data() + at)) / 65536.0; };
+        f_.location = make_location(fixed(p + 4), fixed(p));
     }
 
     // QuickTime's moov/meta has no version/flags; ISO's udta/meta does.
@@ -531,6 +568,31 @@ private:
 HeifMetadata read_heif_metadata(const RandomAccess& in) {
     HeifMetadata m;
     HeifReader(in, m).run();
+    return m;
+}
+
+// ---------------------------------------------------------------- CR3
+
+Cr3Metadata read_cr3_metadata(const RandomAccess& in) {
+    static const uint8_t kCanonUuid[16] = {0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0,
+                                           0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48};
+    Cr3Metadata m;
+    BoxReader r(in, m.errors);
+    r.each(0, in.size(), [&](const Box& top) {
+        if (!is(top, "moov")) return;
+        r.each(top.body, top.end, [&](const Box& u) {
+            uint8_t id[16];
+            if (!is(u, "uuid") || u.end - u.body < 16 || in.read_at(u.body, id, 16) != 16 ||
+                std::memcmp(id, kCanonUuid, 16) != 0)
+                return;
+            r.each(u.body + 16, u.end, [&](const Box& c) {
+                std::string* dst = is(c, "CMT1") ? &m.ifd0 : is(c, "CMT2") ? &m.exif : is(c, "CMT4") ? &m.gps : nullptr;
+                if (dst == nullptr || !dst->empty()) return;
+                auto v = r.load(c);
+                dst->assign(v.begin(), v.end());
+            });
+        });
+    });
     return m;
 }
 

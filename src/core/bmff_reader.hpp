@@ -55,7 +55,11 @@ struct VideoFacts {
     // Android phones and cameras write it. day_offset_minutes is set when it carried a zone (Z = 0).
     std::optional<LocalDateTime> day_local;
     std::optional<int> day_offset_minutes;
-    std::optional<GeoPoint> location;            // udta/©xyz or com.apple.quicktime.location.ISO6709
+    // Other containers (video_containers.hpp): the local wall clock a camera wrote
+    // (AVI IDIT, the EXIF of an AVI strd chunk, AVCHD MDPM), with its offset when known.
+    std::optional<LocalDateTime> camera_local;
+    std::optional<int> camera_offset_minutes;
+    std::optional<GeoPoint> location;            // udta/©xyz, udta/loci or com.apple.quicktime.location.ISO6709
     std::vector<std::string> errors;             // truncated or inconsistent boxes (never thrown)
 };
 
@@ -72,6 +76,16 @@ struct HeifMetadata {
 };
 
 HeifMetadata read_heif_metadata(const RandomAccess& in);
+
+// Canon CR3: moov/uuid 85c0b687-820f-11e0-8111-f4ce462b6a48 holds the EXIF as
+// separate TIFF blocks, each with its tags in its first IFD: CMT1 (IFD0), CMT2
+// (the EXIF IFD), CMT4 (the GPS IFD). Our own reading, used when Exiv2 finds nothing.
+struct Cr3Metadata {
+    std::string ifd0, exif, gps;  // whole TIFF blocks from their byte-order mark; empty when absent
+    std::vector<std::string> errors;
+};
+
+Cr3Metadata read_cr3_metadata(const RandomAccess& in);
 
 // "+35.6762+139.6503+012.000/" (ISO 6709, decimal degrees) -> point.
 std::optional<GeoPoint> parse_iso6709(const std::string& s);

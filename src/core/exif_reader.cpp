@@ -1,5 +1,7 @@
 #include "core/exif_reader.hpp"
 
+#include "core/digits.hpp"
+
 #include <exiv2/exiv2.hpp>
 #include <exiv2/webpimage.hpp>
 
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 namespace pf {
 namespace {
@@ -60,18 +63,50 @@ void apply_subsec(LocalDateTime& t, const std::optional<std::string>& subsec) {
     t.nanosecond = ns;
 }
 
-// Degrees from an EXIF GPS rational triple (deg, min, sec).
+// Some phones (HTC) write GPS coordinates as text, "52,00000,50,00000,34,01180":
+// read as exiftool reads them, the first three numbers as degrees, minutes, seconds.
+std::optional<double> ascii_degrees(const std::string& s) {
+    double parts[3] = {0, 0, 0};
+    int n = 0;
+    for (size_t i = 0; i < s.size() && n < 3;) {
+        if ((s[i] >= '0' && s[i] <= '9') || (s[i] == '.' && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9')) {
+            char* end = nullptr;
+            parts[n++] = std::strtod(s.c_str() + i, &end);
+            i = static_cast<size_t>(end - s.c_str());
+        } else {
+            i++;
+        }
+    }
+    if (n == 0) return std::nullopt;
+    return parts[0] + parts[1] / 60 + parts[2] / 3600;
+}
+
+// Degrees from an EXIF GPS rational triple (deg, min, sec). GPS rationals are
+// unsigned: Exiv2's toRational() casts them to signed 32 bits, so a numerator
+// above 2^31 (iPhones write seconds as 2564660003/100000000) turned negative
+// and moved the position by a kilometre. The unsigned pair is read as such;
+// only a tag stored with a signed type (a broken writer) goes through Rational.
 std::optional<double> gps_degrees(const Exiv2::ExifData& d, const char* key) {
     auto it = d.findKey(Exiv2::ExifKey(key));
     if (it == d.end() || it->count() < 1) return std::nullopt;
+    if (it->typeId() == Exiv2::asciiString) return ascii_degrees(it->toString());
+    const auto* unsigned_value = dynamic_cast<const Exiv2::URationalValue*>(&it->value());
     double v = 0, div = 1;
     for (long i = 0; i < it->count() && i < 3; i++) {
-        Exiv2::Rational r = it->toRational(i);
-        if (r.second == 0) {
-            if (r.first == 0) continue;
+        double num, den;
+        if (unsigned_value != nullptr) {
+            num = unsigned_value->value_.at(static_cast<size_t>(i)).first;
+            den = unsigned_value->value_.at(static_cast<size_t>(i)).second;
+        } else {
+            Exiv2::Rational r = it->toRational(i);
+            num = r.first;
+            den = r.second;
+        }
+        if (den == 0) {
+            if (num == 0) continue;
             return std::nullopt;
         }
-        v += static_cast<double>(r.first) / r.second / div;
+        v += num / den / div;
         div *= 60;
     }
     return v;
@@ -100,6 +135,199 @@ std::optional<double> xmp_gps(const std::string& s) {
     return v;
 }
 
+// One candidate capture date as a block states it.
+struct DateFound {
+    LocalDateTime t;
+    bool has_time = false;
+    std::optional<int> offset;
+    const char* source = "";
+};
+
+// "2016-09-10", "2016:09:10T11:12", "2016-09-10T11:12:13.5+02:00" (XMP allows
+// dates without time and times without seconds); EXIF "YYYY:MM:DD HH:MM:SS".
+std::optional<DateFound> parse_any_date(const std::string& s, int64_t now) {
+    std::string_view v(s);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    DateFound d;
+    std::string full(v);
+    // A time without seconds: give it ":00" so the one parser reads it.
+    if (full.size() >= 16 && full[10] == 'T' && full[13] == ':' && (full.size() == 16 || full[16] != ':'))
+        full.insert(16, ":00");
+    auto t = parse_exif_datetime(full);
+    if (!t) return std::nullopt;
+    d.t = *t;
+    d.has_time = full.size() >= 19 && (full[10] == ' ' || full[10] == 'T') && full[13] == ':';
+    if (d.has_time && full.size() > 19) {
+        size_t z = full.find_first_of("+-Z", 19);
+        if (z != std::string::npos) d.offset = parse_utc_offset(full.substr(z));
+    }
+    if (!is_plausible(d.t, now)) return std::nullopt;
+    return d;
+}
+
+std::optional<std::string> iptc_string(const Exiv2::IptcData& d, const char* key) {
+    auto it = d.findKey(Exiv2::IptcKey(key));
+    if (it == d.end() || it->count() == 0) return std::nullopt;
+    std::string s = it->toString();
+    if (s.empty()) return std::nullopt;
+    return s;
+}
+
+// IPTC TimeCreated "11:12:13+02:00" (Exiv2's spelling of HHMMSS±HHMM).
+bool apply_iptc_time(const std::string& s, DateFound& d) {
+    int h, m, sec;
+    if (s.size() < 8 || !parse_fixed_digits(s, 0, 2, h) || s[2] != ':' || !parse_fixed_digits(s, 3, 2, m) ||
+        s[5] != ':' || !parse_fixed_digits(s, 6, 2, sec) || h > 23 || m > 59 || sec > 60)
+        return false;
+    d.t.hour = h;
+    d.t.minute = m;
+    d.t.second = sec;
+    d.t.nanosecond = 0;
+    d.has_time = true;
+    d.offset = s.size() > 8 ? parse_utc_offset(s.substr(8)) : std::nullopt;
+    return true;
+}
+
+bool same_day(const LocalDateTime& a, const LocalDateTime& b) {
+    return a.year == b.year && a.month == b.month && a.day == b.day;
+}
+
+// Vendor dates in maker notes, as Exiv2 decodes them, for files whose standard
+// tags were lost (some RAW converters and old cameras): Pentax Date+Time
+// (year as two bytes, then month, day; hour, minute, second), Minolta/Sony
+// MinoltaDate+MinoltaTime (packed in a long: year<<16 | month<<8 | day), and the
+// DateTimeOriginal of Nikon's and Samsung's preview IFDs. The camera's clock,
+// without offset.
+std::optional<DateFound> makernote_date(const Exiv2::ExifData& exif, int64_t now) {
+    auto find = [&](const char* key) -> const Exiv2::Exifdatum* {
+        auto it = exif.findKey(Exiv2::ExifKey(key));
+        return it == exif.end() ? nullptr : &*it;
+    };
+    auto done = [&](const LocalDateTime& t) -> std::optional<DateFound> {
+        if (!is_plausible(t, now)) return std::nullopt;
+        DateFound d;
+        d.t = t;
+        d.has_time = true;
+        d.source = "makernote";
+        return d;
+    };
+    for (const char* group : {"Pentax", "PentaxDng"}) {
+        const Exiv2::Exifdatum* date = find((std::string("Exif.") + group + ".Date").c_str());
+        const Exiv2::Exifdatum* time = find((std::string("Exif.") + group + ".Time").c_str());
+        if (date == nullptr || time == nullptr || date->count() < 4 || time->count() < 3) continue;
+        LocalDateTime t;
+        t.year = static_cast<int>(date->toLong(0) * 256 + date->toLong(1));
+        t.month = static_cast<int>(date->toLong(2));
+        t.day = static_cast<int>(date->toLong(3));
+        t.hour = static_cast<int>(time->toLong(0));
+        t.minute = static_cast<int>(time->toLong(1));
+        t.second = static_cast<int>(time->toLong(2));
+        if (auto d = done(t)) return d;
+    }
+    for (const char* group : {"MinoltaCsNew", "MinoltaCsOld", "Sony1MltCsNew", "Sony1MltCsOld"}) {
+        const Exiv2::Exifdatum* date = find((std::string("Exif.") + group + ".MinoltaDate").c_str());
+        const Exiv2::Exifdatum* time = find((std::string("Exif.") + group + ".MinoltaTime").c_str());
+        if (date == nullptr || time == nullptr || date->count() < 1 || time->count() < 1) continue;
+        uint32_t dv = static_cast<uint32_t>(date->toLong(0)), tv = static_cast<uint32_t>(time->toLong(0));
+        LocalDateTime t;
+        t.year = static_cast<int>(dv >> 16);
+        t.month = static_cast<int>((dv >> 8) & 0xFF);
+        t.day = static_cast<int>(dv & 0xFF);
+        t.hour = static_cast<int>(tv >> 16);
+        t.minute = static_cast<int>((tv >> 8) & 0xFF);
+        t.second = static_cast<int>(tv & 0xFF);
+        if (auto d = done(t)) return d;
+    }
+    for (const char* key : {"Exif.NikonPreview.DateTimeOriginal", "Exif.SamsungPreview.DateTimeOriginal"}) {
+        auto s = exif_string(exif, key);
+        if (!s) continue;
+        if (auto t = parse_exif_datetime(*s))
+            if (auto d = done(*t)) return d;
+    }
+    return std::nullopt;
+}
+
+// The capture date: creation dates from every block first (EXIF
+// DateTimeOriginal, DateTimeDigitized; XMP exif:DateTimeOriginal,
+// photoshop:DateCreated, xmp:CreateDate; IPTC DateCreated + TimeCreated), and
+// only then IFD0 DateTime (ModifyDate): an editor's last save is the last
+// metadata resort. A creation date without a time of day takes the time of
+// IPTC TimeCreated or of a later candidate on the same day; with none, it
+// stands at midnight (still better than an unrelated save date).
+void pick_capture_date(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const Exiv2::IptcData& iptc,
+                       ImageFacts& f, int64_t now) {
+    std::vector<DateFound> found;
+    struct ExifCandidate {
+        const char* date;
+        const char* offset;
+        const char* subsec;
+        const char* source;
+    };
+    static const ExifCandidate exif_creation[] = {
+        {"Exif.Photo.DateTimeOriginal", "Exif.Photo.OffsetTimeOriginal", "Exif.Photo.SubSecTimeOriginal", "exif_original"},
+        {"Exif.Photo.DateTimeDigitized", "Exif.Photo.OffsetTimeDigitized", "Exif.Photo.SubSecTimeDigitized", "exif_digitized"},
+    };
+    static const ExifCandidate exif_modify = {"Exif.Image.DateTime", "Exif.Photo.OffsetTime", "Exif.Photo.SubSecTime",
+                                              "exif_image"};
+    auto add_exif = [&](const ExifCandidate& c) {
+        auto s = exif_string(exif, c.date);
+        if (!s) return;
+        auto t = parse_exif_datetime(*s);
+        if (!t || !is_plausible(*t, now)) return;
+        DateFound d;
+        d.t = *t;
+        d.has_time = true;
+        apply_subsec(d.t, exif_string(exif, c.subsec));
+        if (auto off = exif_string(exif, c.offset)) d.offset = parse_utc_offset(*off);
+        d.source = c.source;
+        found.push_back(d);
+    };
+    for (const ExifCandidate& c : exif_creation) add_exif(c);
+    for (const char* k : {"Xmp.exif.DateTimeOriginal", "Xmp.photoshop.DateCreated", "Xmp.xmp.CreateDate"}) {
+        auto s = xmp_string(xmp, k);
+        if (!s) continue;
+        if (auto d = parse_any_date(*s, now)) {
+            d->source = "xmp";
+            found.push_back(*d);
+        }
+    }
+    auto iptc_time = iptc_string(iptc, "Iptc.Application2.TimeCreated");
+    if (auto s = iptc_string(iptc, "Iptc.Application2.DateCreated")) {
+        if (auto d = parse_any_date(*s, now)) {
+            d->has_time = false;
+            d->offset.reset();
+            if (iptc_time) apply_iptc_time(*iptc_time, *d);
+            d->source = "iptc";
+            if (is_plausible(d->t, now)) found.push_back(*d);
+        }
+    }
+    add_exif(exif_modify);
+    if (found.empty()) {
+        if (auto d = makernote_date(exif, now)) found.push_back(*d);
+    }
+    if (found.empty()) return;
+
+    DateFound best = found.front();
+    if (!best.has_time) {
+        DateFound with_time = best;
+        if (iptc_time && apply_iptc_time(*iptc_time, with_time)) {
+            best = with_time;
+        } else {
+            for (size_t i = 1; i < found.size(); i++) {
+                if (found[i].has_time && same_day(found[i].t, best.t)) {
+                    const char* source = best.source;
+                    best = found[i];
+                    best.source = source;
+                    break;
+                }
+            }
+        }
+    }
+    f.captured = best.t;
+    f.offset_minutes = best.offset;
+    f.date_source = best.source;
+}
+
 bool contains(const std::string& hay, const char* needle) { return hay.find(needle) != std::string::npos; }
 
 bool motion_photo_in_xmp(const Exiv2::XmpData& xmp, const std::string& packet) {
@@ -114,51 +342,12 @@ bool motion_photo_in_xmp(const Exiv2::XmpData& xmp, const std::string& packet) {
     return has_motion_photo_marker(reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
 }
 
-void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const std::string& xmp_packet, ImageFacts& f,
-             int64_t now) {
-    f.has_metadata = f.has_metadata || !exif.empty() || !xmp.empty();
+void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const Exiv2::IptcData& iptc,
+             const std::string& xmp_packet, ImageFacts& f, int64_t now) {
+    f.has_metadata = f.has_metadata || !exif.empty() || !xmp.empty() || !iptc.empty();
     f.motion_photo = f.motion_photo || motion_photo_in_xmp(xmp, xmp_packet);
 
-    struct Candidate {
-        const char* date;
-        const char* offset;
-        const char* subsec;
-        const char* source;
-    };
-    static const Candidate exif_order[] = {
-        {"Exif.Photo.DateTimeOriginal", "Exif.Photo.OffsetTimeOriginal", "Exif.Photo.SubSecTimeOriginal", "exif_original"},
-        {"Exif.Photo.DateTimeDigitized", "Exif.Photo.OffsetTimeDigitized", "Exif.Photo.SubSecTimeDigitized", "exif_digitized"},
-        {"Exif.Image.DateTime", "Exif.Photo.OffsetTime", "Exif.Photo.SubSecTime", "exif_image"},
-    };
-    for (const Candidate& c : exif_order) {
-        auto s = exif_string(exif, c.date);
-        if (!s) continue;
-        auto t = parse_exif_datetime(*s);
-        if (!t || !is_plausible(*t, now)) continue;
-        apply_subsec(*t, exif_string(exif, c.subsec));
-        f.captured = t;
-        f.offset_minutes.reset();
-        if (auto off = exif_string(exif, c.offset)) f.offset_minutes = parse_utc_offset(*off);
-        f.date_source = c.source;
-        break;
-    }
-    if (!f.captured) {
-        static const char* xmp_keys[] = {"Xmp.exif.DateTimeOriginal", "Xmp.photoshop.DateCreated", "Xmp.xmp.CreateDate"};
-        for (const char* k : xmp_keys) {
-            auto s = xmp_string(xmp, k);
-            if (!s) continue;
-            auto t = parse_exif_datetime(*s);
-            if (!t || !is_plausible(*t, now)) continue;
-            f.captured = t;
-            // XMP dates carry their zone inline: "2023-12-25T12:34:56+01:00".
-            if (s->size() > 19) {
-                size_t z = s->find_first_of("+-Z", 19);
-                if (z != std::string::npos) f.offset_minutes = parse_utc_offset(s->substr(z));
-            }
-            f.date_source = "xmp";
-            break;
-        }
-    }
+    pick_capture_date(exif, xmp, iptc, f, now);
 
     auto lat = gps_degrees(exif, "Exif.GPSInfo.GPSLatitude");
     auto lon = gps_degrees(exif, "Exif.GPSInfo.GPSLongitude");
@@ -176,6 +365,13 @@ void extract(const Exiv2::ExifData& exif, const Exiv2::XmpData& xmp, const std::
             if (a && b) f.location = make_location(*a, *b);
         }
     }
+}
+
+// Padding-only packets (a blank xpacket wrapper) are not worth a complaint.
+bool has_xmp_content(const std::string& packet) {
+    for (char c : packet)
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t' && c != '\0') return true;
+    return false;
 }
 
 // The still-image formats Exiv2 may parse for us. Exiv2 0.27 also claims
@@ -225,7 +421,14 @@ ImageFacts read_with(Open open, int64_t now) {
             return;
         }
         img->readMetadata();
-        extract(img->exifData(), img->xmpData(), img->xmpPacket(), f, now);
+        // Exiv2 only warns about an XMP packet it cannot parse and leaves the
+        // XMP empty; the docs promise has_errors for unreadable metadata.
+        if (img->xmpData().empty() && has_xmp_content(img->xmpPacket())) {
+            Exiv2::XmpData probe;
+            if (Exiv2::XmpParser::decode(probe, img->xmpPacket()) != 0)
+                f.errors.push_back("metadata: unreadable XMP packet (other blocks still used)");
+        }
+        extract(img->exifData(), img->xmpData(), img->iptcData(), img->xmpPacket(), f, now);
     });
     return f;
 }
@@ -264,8 +467,32 @@ ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packe
                                       static_cast<uint32_t>(tiff.size()));
         }
         if (!xmp_packet.empty() && Exiv2::XmpParser::decode(xmp, xmp_packet) != 0)
-            f.errors.push_back("metadata: unreadable XMP packet");
-        extract(exif, xmp, xmp_packet, f, now_epoch);
+            f.errors.push_back("metadata: unreadable XMP packet (other blocks still used)");
+        extract(exif, xmp, Exiv2::IptcData(), xmp_packet, f, now_epoch);
+    });
+    return f;
+}
+
+ImageFacts read_cr3_blocks(const std::string& ifd0, const std::string& exif_ifd, const std::string& gps_ifd,
+                           int64_t now_epoch) {
+    ImageFacts f;
+    if (now_epoch == 0) now_epoch = static_cast<int64_t>(std::time(nullptr));
+    contained(f, [&] {
+        Exiv2::ExifData all;
+        // Each block keeps its tags in its own IFD0: move them to the IFD they stand for.
+        const std::pair<const std::string*, const char*> blocks[] = {{&ifd0, "Image"}, {&exif_ifd, "Photo"}, {&gps_ifd, "GPSInfo"}};
+        for (const auto& b : blocks) {
+            if (b.first->empty()) continue;
+            if (b.first->size() > 0xFFFFFFFFu) throw std::length_error("EXIF block too large");
+            Exiv2::ExifData one;
+            Exiv2::ExifParser::decode(one, reinterpret_cast<const Exiv2::byte*>(b.first->data()),
+                                      static_cast<uint32_t>(b.first->size()));
+            for (const auto& d : one) {
+                if (d.groupName() != "Image") continue;  // thumbnails, sub-IFDs of sub-IFDs
+                all.add(Exiv2::ExifKey(d.tag(), b.second), &d.value());
+            }
+        }
+        extract(all, Exiv2::XmpData(), Exiv2::IptcData(), "", f, now_epoch);
     });
     return f;
 }
@@ -296,6 +523,24 @@ void find_png_metadata(const uint8_t* d, size_t n, std::string& exif, std::strin
         }
         off += 12 + static_cast<size_t>(len);
     }
+}
+
+std::string find_embedded_exif(const uint8_t* data, size_t n) {
+    std::string_view s(reinterpret_cast<const char*>(data), n);
+    static const char kApp1[] = "\xFF\xE1";
+    for (size_t at = s.find(std::string_view("Exif\0\0", 6)); at != std::string_view::npos;
+         at = s.find(std::string_view("Exif\0\0", 6), at + 1)) {
+        std::string_view tiff = s.substr(at + 6);
+        if (tiff.substr(0, 4) != std::string_view("II*\0", 4) && tiff.substr(0, 4) != std::string_view("MM\0*", 4)) continue;
+        // Inside a JPEG APP1 segment its length bounds the block; else take what follows (at most 64 KiB).
+        size_t len = std::min<size_t>(tiff.size(), 64u << 10);
+        if (at >= 4 && s.substr(at - 4, 2) == std::string_view(kApp1, 2)) {
+            size_t seg = (static_cast<uint8_t>(s[at - 2]) << 8) | static_cast<uint8_t>(s[at - 1]);
+            if (seg >= 8) len = std::min(len, seg - 8);
+        }
+        return std::string(tiff.substr(0, len));
+    }
+    return "";
 }
 
 std::string find_xmp_packet(const uint8_t* data, size_t n) {

@@ -48,9 +48,19 @@ ImageFacts read_image_facts_path(const std::string& path, int64_t now_epoch = 0)
 // find in HEIF items and PNG eXIf chunks when Exiv2 did not.
 ImageFacts read_exif_block(const std::string& tiff, const std::string& xmp_packet, int64_t now_epoch = 0);
 
+// The same rules over the EXIF of a Canon CR3 (read_cr3_metadata): three TIFF
+// blocks whose first IFDs hold IFD0's, the EXIF IFD's and the GPS IFD's tags.
+ImageFacts read_cr3_blocks(const std::string& ifd0, const std::string& exif_ifd, const std::string& gps_ifd,
+                           int64_t now_epoch = 0);
+
 // PNG chunks `eXIf` (a TIFF block) and `iTXt` XML:com.adobe.xmp, wherever they
 // sit (Exiv2 0.27 misses an eXIf chunk after IDAT). Empty strings when absent.
 void find_png_metadata(const uint8_t* data, size_t n, std::string& exif, std::string& xmp);
+
+// The first EXIF block ("Exif\0\0" and a TIFF header) embedded in raw bytes,
+// e.g. the JPEG preview inside a Sigma X3F, whose container Exiv2 0.27 does not
+// read; bounded by its APP1 segment when it sits in one. Empty when there is none.
+std::string find_embedded_exif(const uint8_t* data, size_t n);
 
 // The first XMP packet embedded in raw bytes ("<x:xmpmeta ... </x:xmpmeta>"),
 // e.g. a GIF's "XMP DataXMP" application extension, which Exiv2 0.27 does not

@@ -14,17 +14,36 @@ std::string lower_ext(std::string_view name) {
     return e;
 }
 
-bool at(const uint8_t* h, size_t n, size_t off, const char* magic) {
-    size_t len = std::strlen(magic);
+// Signatures are string literals that may hold NUL bytes ("MM\0*"): their
+// length is the array's, never strlen's (which made every "MM..." a TIFF).
+template <size_t N>
+bool at(const uint8_t* h, size_t n, size_t off, const char (&magic)[N]) {
+    constexpr size_t len = N - 1;
     return n >= off + len && std::memcmp(h + off, magic, len) == 0;
 }
 
+// MPEG transport stream: a 0x47 sync byte every 188 bytes (broadcast .ts) or
+// every 192 bytes after a 4-byte timecode (AVCHD .MTS/.M2TS, Blu-ray).
+// Four packets in a row, so a text starting with 'G' is not a video.
+bool is_transport_stream(const uint8_t* h, size_t n) {
+    for (size_t packet : {size_t(188), size_t(192)}) {
+        size_t first = packet == 192 ? 4 : 0;
+        bool all = n >= first + 3 * packet + 1;
+        for (size_t i = 0; all && i < 4; i++) all = h[first + i * packet] == 0x47;
+        if (all) return true;
+    }
+    return false;
+}
+
+// The Advanced Systems Format header object GUID (WMV/WMA/ASF).
+const char kAsfHeader[] = "\x30\x26\xB2\x75\x8E\x66\xCF\x11\xA6\xD9\x00\xAA\x00\x62\xCE\x6C";
+
 std::optional<MediaType> from_ftyp(const uint8_t* h, size_t n, const std::string& ext) {
     // ftyp: major brand at 8, compatible brands from 16 up to the box size.
-    auto brand_is = [&](const char* b) {
+    auto brand_is = [&](const char (&b)[5]) {
         uint32_t size = (uint32_t(h[0]) << 24) | (uint32_t(h[1]) << 16) | (uint32_t(h[2]) << 8) | h[3];
         size_t end = std::min<size_t>(n, size < 8 ? n : size);
-        if (at(h, n, 8, b)) return true;
+        if (n >= 12 && std::memcmp(h + 8, b, 4) == 0) return true;  // brands are 4 bytes
         for (size_t off = 16; off + 4 <= end; off += 4)
             if (std::memcmp(h + off, b, 4) == 0) return true;
         return false;
@@ -63,12 +82,21 @@ std::optional<MediaType> sniff_media_type(const uint8_t* h, size_t n, std::strin
         at(h, n, 4, "skip") || at(h, n, 4, "pnot"))
         if (ext == "mov" || ext == "mp4" || ext == "qt" || ext == "m4v")
             return MediaType{MediaKind::Video, ext == "qt" ? "mov" : ext};
+    if (at(h, n, 0, kAsfHeader)) {
+        if (ext == "wma") return std::nullopt;  // audio
+        return MediaType{MediaKind::Video, ext == "asf" ? "asf" : "wmv"};
+    }
+    if (is_transport_stream(h, n)) return MediaType{MediaKind::Video, "mts"};
+    // RAW families whose header is not TIFF's.
+    if ((at(h, n, 0, "II") || at(h, n, 0, "MM")) && at(h, n, 6, "HEAPCCDR")) return MediaType{MediaKind::Image, "crw"};
+    if (at(h, n, 0, "FOVb")) return MediaType{MediaKind::Image, "x3f"};
+    if (at(h, n, 0, "\0MRM")) return MediaType{MediaKind::Image, "mrw"};
     if (at(h, n, 0, "FUJIFILMCCD-RAW")) return MediaType{MediaKind::Image, "raf"};
     if (at(h, n, 0, "IIRO") || at(h, n, 0, "IIRS") || at(h, n, 0, "MMOR")) return MediaType{MediaKind::Image, "orf"};
     if (at(h, n, 0, "IIU\x00")) return MediaType{MediaKind::Image, "rw2"};
     if (at(h, n, 0, "II*\x00") || at(h, n, 0, "MM\x00*")) {
         if (at(h, n, 8, "CR")) return MediaType{MediaKind::Image, "cr2"};
-        static const char* raws[] = {"dng", "nef", "nrw", "arw", "srf", "sr2", "pef", "orf", "rw2", "srw", "3fr", "erf", "kdc", "mrw", "raw"};
+        static const char* raws[] = {"dng", "nef", "nrw", "arw", "srf", "sr2", "pef", "orf", "rw2", "srw", "3fr", "erf", "kdc", "dcr", "mos", "iiq", "rwl", "raw"};
         for (const char* r : raws)
             if (ext == r) return MediaType{MediaKind::Image, r};
         return MediaType{MediaKind::Image, "tiff"};

@@ -16,7 +16,9 @@ enum class MediaKind { Image, Video };
 
 struct MediaType {
     MediaKind kind = MediaKind::Image;
-    std::string format;  // lower case: jpeg, png, heic, avif, webp, gif, tiff, dng, cr2, cr3, nef, arw, orf, rw2, mp4, mov, 3gp, m4v, avi, mkv, webm
+    // lower case: jpeg, png, heic, avif, webp, gif, tiff, dng, cr2, cr3, crw, x3f, mrw, nef, arw, orf, rw2, raf, ...,
+    // mp4, mov, 3gp, m4v, avi, mkv, webm, wmv, asf, mts (MPEG-TS: AVCHD .MTS/.M2TS, .ts)
+    std::string format;
 };
 
 // Magic bytes / ftyp brand first; the extension only breaks ties between

@@ -10,13 +10,28 @@
 # least 99 % of the files and every disagreement is a known, explained one
 # (test/formats/known-disagreements.txt, docs/formats.md).
 #
-# usage: test/formats/compare.sh [--keep]     (needs a CMake build in build/)
+# Also adds the real-format samples of test/formats/make-samples.sh (made by
+# ffmpeg, exiftool, exiv2 and ImageMagick rather than by our own writers).
+#
+# usage: test/formats/compare.sh [--keep]        (needs a CMake build in build/)
+#        test/formats/compare.sh --dir DIR       (any folder of real files, e.g. a phone's DCIM:
+#                                                 agreement per format and every disagreement with
+#                                                 both readings and the rule that decided; the
+#                                                 targets: >= 99 % dates, every GPS position)
 # No PostgreSQL cluster is involved.
 set -uo pipefail
+real_dir=
+keep=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --keep) keep=1 ;;
+    --dir) real_dir=$(cd "${2:?--dir needs a folder}" && pwd) || exit 1; shift ;;
+    *) echo "usage: $0 [--keep] [--dir DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
 cd "$(dirname "$0")/../.."
 root=$PWD
-keep=0
-[ "${1:-}" = "--keep" ] && keep=1
 
 inspect=${PF_INSPECT:-$root/build/pf-inspect}
 if [ ! -x "$inspect" ]; then
@@ -36,6 +51,34 @@ work=$(mktemp -d /tmp/pf-formats.XXXXXX)
 if [ "$keep" -eq 1 ]; then echo "compare: fixtures kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
 fx=$work/fx base=$work/base
 mkdir -p "$fx" "$base"
+
+# compare_files LISTFILE [real]: pf-inspect and exiftool on the same paths, then compare.pl.
+compare_files() {
+  local list=$1 mode=${2:-}
+  local now
+  now=$(date +%s)
+  : > "$work/pf.jsonl"
+  xargs -d '\n' -a "$list" "$inspect" --zone Europe/Paris --now "$now" >> "$work/pf.jsonl" 2> "$work/pf.stderr"
+  exiftool -json -n -a -G1 -m -@ "$list" \
+    -DateTimeOriginal -CreateDate -ModifyDate -OffsetTimeOriginal -OffsetTimeDigitized -OffsetTime \
+    -SubSecTimeOriginal -SubSecTimeDigitized -SubSecTime -XMP-photoshop:DateCreated -PNG:CreationTime \
+    -IPTC:DateCreated -IPTC:TimeCreated -Keys:CreationDate -ContentCreateDate -UserData:DateTimeOriginal \
+    -RIFF:DateTimeOriginal -RIFF:DateCreated -H264:DateTimeOriginal -Matroska:DateTimeOriginal -ASF:CreationDate \
+    -GPSLatitude -GPSLongitude -GPSLatitudeRef -GPSLongitudeRef -GPSCoordinates -UserData:LocationInformation \
+    -XMP-GCamera:MotionPhoto -XMP-GCamera:MicroVideo -File:MIMEType \
+    > "$work/exiftool.json" 2> "$work/exiftool.stderr"
+  perl "$root/test/formats/compare.pl" "$work/pf.jsonl" "$work/exiftool.json" \
+    "$root/test/formats/known-disagreements.txt" "$now" $mode
+}
+
+if [ -n "$real_dir" ]; then
+  # Every regular file under DIR except sidecars (XMP, AAE, JSON, THM are not media).
+  find "$real_dir" -type f ! -name '.*' ! -iname '*.xmp' ! -iname '*.aae' ! -iname '*.json' ! -iname '*.thm' \
+    | sort > "$work/list"
+  echo "compare-real: $(wc -l < "$work/list") files under $real_dir"
+  compare_files "$work/list" real
+  exit $?
+fi
 mp4() { perl "$root/scripts/lib/make-mp4.pl" "$@"; }
 et() { exiftool -q -q -m -overwrite_original "$@"; }
 
@@ -162,19 +205,24 @@ printf '\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm' > "$fx/clip-undate
 if [ -n "${PF_SAMPLES_DIR:-}" ] && [ -d "$PF_SAMPLES_DIR" ]; then
   find "$PF_SAMPLES_DIR" -maxdepth 2 -type f | head -500 | while read -r f; do cp "$f" "$fx/real-$(basename "$f")"; done
 fi
+# Real camera JPEGs (EXIF heads of ~60 cameras and phones, 2004-2011, and a few
+# corrupt ones) that Debian ships as the test data of the Go EXIF library.
+mkdir -p "$fx/goexif"
+for f in $(dpkg -L golang-github-rwcarlsen-goexif-dev 2>/dev/null | grep -Ei '\.jpe?g$'); do
+  [ -f "$f" ] && cp "$f" "$fx/goexif/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 for f in $(dpkg -L libimage-exiftool-perl imagemagick-6-common libexiv2-doc nodejs 2>/dev/null |
              grep -Ei '\.(jpe?g|png|tiff?|heic|webp|gif)$' | head -20); do
   [ -f "$f" ] && cp "$f" "$fx/real-$(basename "$f")"
 done
 
+# ------------------------------------------------------------------ real-format samples
+if command -v ffmpeg >/dev/null && command -v exiv2 >/dev/null; then
+  bash "$root/test/formats/make-samples.sh" "$fx/samples" || { echo "compare: make-samples.sh failed"; exit 1; }
+else
+  echo "compare: ffmpeg or exiv2 missing: real-format samples skipped (bash scripts/install-deps.sh)"
+fi
+
 # ------------------------------------------------------------------ compare
-now=$(date +%s)
-"$inspect" --zone Europe/Paris --now "$now" "$fx"/* > "$work/pf.jsonl" 2> "$work/pf.stderr"
-exiftool -json -n -a -G1 -m \
-  -DateTimeOriginal -CreateDate -ModifyDate -OffsetTimeOriginal -OffsetTimeDigitized -OffsetTime \
-  -SubSecTimeOriginal -SubSecTimeDigitized -SubSecTime -XMP-photoshop:DateCreated -PNG:CreationTime \
-  -Keys:CreationDate -ContentCreateDate -GPSLatitude -GPSLongitude -GPSLatitudeRef -GPSLongitudeRef \
-  -GPSCoordinates -XMP-GCamera:MotionPhoto -XMP-GCamera:MicroVideo \
-  "$fx" > "$work/exiftool.json" 2> "$work/exiftool.stderr"
-perl "$root/test/formats/compare.pl" "$work/pf.jsonl" "$work/exiftool.json" \
-  "$root/test/formats/known-disagreements.txt" "$now"
+find "$fx" -type f | sort > "$work/list"
+compare_files "$work/list"

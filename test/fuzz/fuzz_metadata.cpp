@@ -1,6 +1,8 @@
 // libFuzzer target over everything the core does with untrusted file bytes:
 // content sniffing, Exiv2 (JPEG/TIFF/PNG/WebP/HEIC...) through read_image_facts,
-// the QuickTime/MP4 box walker (from memory and through a descriptor), and the
+// the QuickTime/MP4 box walker (from memory and through a descriptor), the
+// AVI, Matroska, ASF and MPEG-TS (AVCHD MDPM) walkers, the CR3 CMT boxes and
+// an embedded EXIF block (X3F), and the
 // whole read_asset chain on a memfd — once with the default in-memory head and
 // once with a tiny head, so the descriptor-based paths (Exiv2 reading through
 // /proc/self/fd, pread box walking) run too. The text parsers fed from
@@ -26,6 +28,7 @@
 #include "core/filename_date.hpp"
 #include "core/filename_sanitize.hpp"
 #include "core/media_type.hpp"
+#include "core/video_containers.hpp"
 
 namespace {
 
@@ -35,7 +38,8 @@ int g_memfd = -1;
 void quiet_sink(pf::LogLevel, const char*) {}
 
 // The same bytes under every name the sniffer and the date chain care about.
-const char* const kNames[] = {"IMG_20230101_101010.jpg", "clip.mp4", "clip.mov", "photo.heic", "raw.dng"};
+const char* const kNames[] = {"IMG_20230101_101010.jpg", "clip.mp4", "clip.mov", "photo.heic", "raw.dng",
+                             "clip.webm", "clip.asf", "00001.MTS"};
 
 void run_read_asset(size_t size, const char* name, size_t head_bytes) {
     pf::ReadOptions opts;
@@ -70,8 +74,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Metadata parsers straight from memory.
     (void)pf::read_image_facts(data, size, kNow);
-    pf::VideoFacts v = pf::read_video_facts(pf::MemoryRandomAccess(data, size));
-    (void)v;
+    pf::MemoryRandomAccess mem(data, size);
+    (void)pf::read_video_facts(mem);
+    (void)pf::read_avi_facts(mem);
+    (void)pf::read_matroska_facts(mem);
+    (void)pf::read_asf_facts(mem);
+    (void)pf::read_mpegts_facts(mem);
+    pf::Cr3Metadata cr3 = pf::read_cr3_metadata(mem);
+    if (!cr3.ifd0.empty() || !cr3.exif.empty() || !cr3.gps.empty())
+        (void)pf::read_cr3_blocks(cr3.ifd0, cr3.exif, cr3.gps, kNow);
+    std::string embedded = pf::find_embedded_exif(data, size);
+    if (!embedded.empty()) (void)pf::read_exif_block(embedded, "", kNow);
     for (const char* name : kNames) (void)pf::sniff_media_type(data, size, name);
 
     // Text parsers: metadata strings and file names come from the same hostile files.
@@ -79,6 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)pf::parse_exif_datetime(s);
     (void)pf::parse_utc_offset(s);
     (void)pf::parse_iso6709(std::string(s));
+    (void)pf::parse_riff_date(std::string(s));
     (void)pf::date_from_filename(s, kNow);
     pf::SanitizedName sn = pf::sanitize_filename(s);
     if (sn.name.size() > 255 || sn.name.find('/') != std::string::npos) abort();

@@ -88,6 +88,15 @@ if [ ! -f "$seeds/.done" ]; then
            print "\xFF\xD8\xFF\xE1" . pack("n", 8 + length $t) . "Exif\0\0" . $t . "\xFF\xD9"' >"$seeds/huge_ifd.jpg"
   perl -e 'my $t = "MM\0*" . pack("N", 8) . pack("n", 1) . pack("nnNN", 0x8769, 4, 1, 8) . pack("N", 8);
            print "\xFF\xD8\xFF\xE1" . pack("n", 8 + length $t) . "Exif\0\0" . $t . "\xFF\xD9"' >"$seeds/self_ifd.jpg"
+  # Other video containers as ffmpeg writes them (dates, places), when it is installed;
+  # an AVCHD-style MPEG-TS with an MDPM SEI comes from test/formats/make-samples.sh.
+  if command -v ffmpeg >/dev/null; then
+    for f in avi mkv wmv ts 3gp; do
+      ffmpeg -v error -y -f lavfi -i testsrc=size=128x96:rate=2:duration=1 -metadata creation_time=2021-06-07T08:09:10Z \
+        -metadata location=+48.8584+002.2945/ -metadata date=2021-06-07T08:09:10 "$seeds/ff.$f" </dev/null || true
+    done
+  fi
+  perl -e 'print "RIFF" . pack("V", 60) . "AVI LIST" . pack("V", 48) . "hdrlIDIT" . pack("V", 26) . "Mon Mar 10 15:04:43 2003\n\0"' >"$seeds/idit.avi"
   touch "$seeds/.done"
 fi
 

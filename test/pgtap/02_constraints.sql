@@ -1,7 +1,7 @@
 -- Rules enforced by the database on media_assets, system_status(_history)
 -- and inbox_events. Everything runs in one transaction and is rolled back.
 BEGIN;
-SELECT plan(65);
+SELECT plan(67);
 
 -- A helper to insert an asset with only what matters to a test.
 CREATE FUNCTION pg_temp.asset(p_id uuid, p_hash text, p_location jsonb DEFAULT NULL) RETURNS void
@@ -101,7 +101,7 @@ SELECT throws_ok(format($$UPDATE photofactory.media_assets SET %s WHERE id = '10
                     'media_kind = ''audio''', 'media_format = ''JPEG''']) AS s;
 SELECT lives_ok(format($$UPDATE photofactory.media_assets SET date_source = %L WHERE id = '10000000-0000-0000-0000-000000000003'$$, d),
                 format('date_source %s is accepted', d))
-  FROM unnest(ARRAY['exif_original', 'exif_digitized', 'exif_image', 'xmp', 'video_local', 'video_utc',
+  FROM unnest(ARRAY['exif_original', 'exif_digitized', 'exif_image', 'xmp', 'iptc', 'makernote', 'video_local', 'video_utc',
                     'filename', 'mtime']) AS d;
 SELECT lives_ok(format($$UPDATE photofactory.media_assets SET time_zone = %L WHERE id = '10000000-0000-0000-0000-000000000003'$$, z),
                 format('time_zone %s is accepted', coalesce(z, 'NULL')))
