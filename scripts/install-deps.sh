@@ -12,6 +12,7 @@ PKGS=(
   libimage-exiftool-perl imagemagick tzdata
   clang libclang-rt-14-dev
   util-linux procps
+  debhelper dpkg-dev postgresql-server-dev-all
 )
 
 missing=()
