@@ -25,7 +25,7 @@ so=$(pg_config --pkglibdir)/photofactory.so
 cleanup() {
   pf_cluster_stop "$run"
   if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    dpkg -r "$pkg" >/dev/null || echo "not ok - dpkg -r $pkg failed"
+    dpkg -r "$pkg" >"$run/dpkg-r.log" 2>&1 || { cat "$run/dpkg-r.log"; echo "not ok - dpkg -r $pkg failed"; }
   fi
   make -C "$root" -s install >/dev/null || echo "not ok - reinstalling the working tree's build failed"
   [ "$pf_fail" -gt 0 ] && [ -f "$run/log/server.log" ] && tail -40 "$run/log/server.log"
