@@ -13,6 +13,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 PF_TEST_RUN=$(mktemp -d /tmp/photofactory-deb.XXXXXX)
 export PF_TEST_RUN PF_TEST_DB=pkg
+# shellcheck source=test/e2e/lib/assert.sh
 source "$here/../e2e/lib/assert.sh"   # ok/is/wait_for/sql against $PF_TEST_RUN
 run=$PF_TEST_RUN
 port=${PF_PACKAGE_PORT:-54371}

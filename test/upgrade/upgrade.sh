@@ -24,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PF_TEST_RUN=$(mktemp -d /tmp/photofactory-upgrade.XXXXXX)
 export PF_TEST_RUN
 export PF_TEST_DB=pfa
+# shellcheck source=test/e2e/lib/assert.sh
 source "$here/../e2e/lib/assert.sh"   # ok/is/wait_for/sql against $PF_TEST_RUN, database $PF_TEST_DB
 run=$PF_TEST_RUN
 port=${PF_UPGRADE_PORT:-54370}
@@ -57,10 +58,12 @@ ok "sql/photofactory--0.1.0.sql is byte for byte the released one (never edit a 
 old=${PF_UPGRADE_CACHE:-/tmp/photofactory-release-0.1.0}/$rel
 if [ ! -f "$old/photofactory.so" ]; then
   echo "# building the 0.1.0 library from ${rel:0:10}"
-  rm -rf "$old.tmp" && mkdir -p "$old.tmp" &&
-    git -C "$root" archive "$rel" | tar -x -C "$old.tmp" &&
-    make -C "$old.tmp" -s -j2 >/dev/null 2>"$run/old-build.log" &&
-    rm -rf "$old" && mv "$old.tmp" "$old" || { cat "$run/old-build.log"; echo "not ok - building 0.1.0"; exit 1; }
+  if ! { rm -rf "$old.tmp" && mkdir -p "$old.tmp" &&
+         git -C "$root" archive "$rel" | tar -x -C "$old.tmp" &&
+         make -C "$old.tmp" -s -j2 >/dev/null 2>"$run/old-build.log" &&
+         rm -rf "$old" && mv "$old.tmp" "$old"; }; then
+    cat "$run/old-build.log"; echo "not ok - building 0.1.0"; exit 1
+  fi
 fi
 make -C "$old" -s install >/dev/null || { echo "not ok - installing 0.1.0"; exit 1; }
 
@@ -84,7 +87,7 @@ sql "SELECT photofactory.ingest_now()" >/dev/null
 inbox_done() { [ -z "$(find "$inbox" -type f ! -name '.*' ! -name '*.tmp' -print -quit)" ]; }
 ok "0.1.0 workers empty the inbox" wait_for 90 inbox_done
 vrun=$(sql "SELECT photofactory.start_verification()")
-ok "0.1.0 verification run finishes" wait_for 60 sql_is "SELECT status FROM photofactory.verification_runs WHERE id = $vrun" done
+ok "0.1.0 verification run finishes" wait_for 60 sql_is "SELECT status FROM photofactory.verification_runs WHERE id = $vrun" 'done'
 sql "SELECT photofactory.mark_geocoded(id) FROM photofactory.media_assets ORDER BY id LIMIT 1;
      SELECT photofactory.record_error(id, 'upgrade test') FROM photofactory.media_assets ORDER BY id DESC LIMIT 1" >/dev/null
 assets_before=$(sql "SELECT count(*) FROM photofactory.media_assets")
