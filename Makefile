@@ -7,7 +7,8 @@ DATA       = $(wildcard sql/photofactory--*.sql)
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 PG_SRCS   = $(sort $(wildcard src/pg/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
-HEADERS   = $(wildcard src/core/*.hpp src/pg/*.hpp)
+# Not HEADERS: PGXS would install those into the server include folder.
+PF_HEADERS = $(wildcard src/core/*.hpp src/pg/*.hpp)
 
 # pg_regress suites for the SQL surface (sql/<name>.sql against expected/<name>.out).
 REGRESS      = $(patsubst sql/%.sql,%,$(filter-out sql/photofactory--%,$(sort $(wildcard sql/*.sql))))
@@ -33,7 +34,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(HEADERS)
+$(OBJS): $(PF_HEADERS)
 
 # Core objects are compiled as core: core_guard.hpp then rejects any PostgreSQL header.
 $(CORE_SRCS:.cpp=.o): PG_CXXFLAGS += -DPF_BUILDING_CORE

@@ -13,6 +13,7 @@ PKGS=(
   ffmpeg golang-github-rwcarlsen-goexif-dev
   clang libclang-rt-14-dev
   util-linux procps
+  debhelper dpkg-dev postgresql-server-dev-all
 )
 
 missing=()

@@ -94,6 +94,20 @@ suite "fault: kill -9 torture (test/fault)" torture
 full_disk() { bash test/fault/full_disk.sh; }
 suite "fault: full disk (test/fault)" full_disk
 
+# Upgrade from the released 0.1.0 (built from git) with the workers running;
+# bad update input; upgraded schema == fresh install (own cluster).
+upgrade() { bash test/upgrade/upgrade.sh; }
+suite "upgrade from 0.1.0 (test/upgrade)" upgrade
+
+# The Debian package: built from a copy, installed, CREATE EXTENSION from its
+# files; removed again and the working tree reinstalled (own cluster).
+package_deb() { bash test/package/deb.sh; }
+suite "Debian package (test/package/deb.sh)" package_deb
+
+# PGXN metadata against the META spec v1.0.0.
+pgxn_meta() { perl test/package/pgxn-meta.pl META.json; }
+suite "PGXN META.json (test/package/pgxn-meta.pl)" pgxn_meta
+
 # Benchmark smoke run: every phase of bench/run.sh at a tiny size, checked for
 # complete results only -- never against timing thresholds (docs/performance.md).
 bench_smoke() {

@@ -39,6 +39,10 @@ ALTER TABLE photofactory.media_assets ADD CONSTRAINT media_assets_date_source_ch
 ------------------------------------------------------------------------------
 -- 3. Release engineering (issue #13)
 ------------------------------------------------------------------------------
+-- No objects of its own. The library refuses to work against a catalog older
+-- than kCatalogVersionNeeded (src/pg/catalog_version.cpp, "0.2.0"): when C
+-- code starts to depend on what a later script adds, raise it to that
+-- script's version in the same change.
 
 ------------------------------------------------------------------------------
 -- 4. Services (worker template, geocoder, ...)

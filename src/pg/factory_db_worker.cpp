@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "pg/catalog_version.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/worker.hpp"
@@ -139,10 +140,10 @@ void factory_db_main() {
         bool ok = run_in_transaction("factory-db health check", check_health, &state);
         if (ok && state.extension_missing) {
             if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory factory-db: waiting for CREATE EXTENSION photofactory in database \"%s\"",
+                ereport(LOG, (errmsg("photofactory factory-db: %s in database \"%s\"", catalog_wait_reason(),
                                      g_worker.database)));
             announced_wait = true;
-            pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION photofactory");
+            pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
             worker_sleep(5000);  // an extension appears at human speed: poll gently
             continue;
         }

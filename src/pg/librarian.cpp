@@ -26,6 +26,7 @@
 #include "core/inbox_scan.hpp"
 #include "core/inbox_watch.hpp"
 #include "pg/boundary.hpp"
+#include "pg/catalog_version.hpp"
 #include "pg/core_setup.hpp"
 #include "pg/gucs.hpp"
 #include "pg/ingest.hpp"
@@ -647,10 +648,9 @@ void librarian_main() {
         run_in_transaction("checking for the extension", [](void* p) { *static_cast<bool*>(p) = extension_ready(); },
                            &ready);
         if (!ready) {
-            if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory %s: waiting for CREATE EXTENSION photofactory", g_worker.label)));
+            if (!announced_wait) ereport(LOG, (errmsg("photofactory %s: %s", g_worker.label, catalog_wait_reason())));
             announced_wait = true;
-            pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION photofactory");
+            pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
             worker_sleep(5000);
             continue;
         }

@@ -8,6 +8,7 @@
 #include "core/inbox_report.hpp"
 #include "core/json_writer.hpp"
 #include "pg/boundary.hpp"
+#include "pg/catalog_version.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/shared_state.hpp"
@@ -44,6 +45,7 @@ Datum json_datum(const char* json) {
 
 // Wakes every librarian for an immediate scan; returns how many were woken.
 Datum pf_ingest_now(PG_FUNCTION_ARGS) {
+    require_catalog_version("photofactory.ingest_now()");
     require_shared_memory();
     int n = wake_librarians();
     if (n == 0)
@@ -63,6 +65,9 @@ Datum pf_ingest_file_json(PG_FUNCTION_ARGS) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("path must be absolute: \"%s\"", path)));
     if (strlen(path) >= MAXPGPATH)
         ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("path is too long")));
+    // Librarians wait while the catalog is older than the library: without
+    // this, the call would wait for them forever.
+    require_catalog_version("photofactory.ingest_file()");
     require_shared_memory();
     if (!any_librarian_running())
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("no librarian is running"),

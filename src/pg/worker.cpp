@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "pg/catalog_version.hpp"
 #include "pg/shared_state.hpp"
 
 namespace pf::pg {
@@ -126,8 +127,9 @@ bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbu
     return ok;
 }
 
+// Also false while the catalog is older than this library (catalog_version.hpp).
 bool extension_ready() {
-    return OidIsValid(get_extension_oid("photofactory", true));
+    return catalog_ready_for_worker();
 }
 
 void send_heartbeat(const char* service, const char* status, const char* task) {

@@ -54,7 +54,8 @@ bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char
 // call core code through pf_core_call).
 bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen);
 
-// Inside a transaction: is `CREATE EXTENSION photofactory` done in this database?
+// Inside a transaction: is `CREATE EXTENSION photofactory` done in this
+// database, at a catalog version this library can use?
 bool extension_ready();
 
 // Inside run_in_transaction: photofactory.heartbeat(service, status, task).

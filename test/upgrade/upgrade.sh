@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# The upgrade path from the released 0.1.0, as a DBA lives it:
+#   1. the 0.1.0 library (built from the release commit in git) ingests real
+#      files into a database created at 0.1.0;
+#   2. the new library is installed and the server restarted: the catalog is
+#      still 0.1.0, so the workers wait with ONE warning and write nothing,
+#      and the SQL functions that need 0.2.0 refuse with a hint;
+#   3. bad input: an unknown version, an update script that fails half-way
+#      (a test-only copy with an injected error) -- the database is unchanged;
+#   4. ALTER EXTENSION photofactory UPDATE while the workers run: every row
+#      survives (counts + checksums of each table, in the update's own
+#      transaction), the workers resume without a restart (same PIDs; files
+#      dropped before and after are ingested; fresh status rows), and a
+#      downgrade is refused;
+#   5. the upgraded schema equals a fresh CREATE EXTENSION in database B:
+#      every object with its definition, ACL and comment (pg_dump
+#      --binary-upgrade --schema-only, which lists extension members), and
+#      pg_extension's extconfig/extcondition (the pg_dump marks).
+# Own cluster; installs the 0.1.0 library for a while, so run it under the
+# install lock like every suite; the working tree's build is installed again
+# on exit, whatever happens.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+PF_TEST_RUN=$(mktemp -d /tmp/photofactory-upgrade.XXXXXX)
+export PF_TEST_RUN
+export PF_TEST_DB=pfa
+# shellcheck source=test/e2e/lib/assert.sh
+source "$here/../e2e/lib/assert.sh"   # ok/is/wait_for/sql against $PF_TEST_RUN, database $PF_TEST_DB
+run=$PF_TEST_RUN
+port=${PF_UPGRADE_PORT:-54370}
+extdir=$(pg_config --sharedir)/extension
+failing_script=$extdir/photofactory--0.1.0--0.1.99-failtest.sql
+
+cleanup() {
+  pf_cluster_stop "$run"
+  rm -f "$failing_script"
+  if [ "$pf_fail" -gt 0 ] && [ -f "$run/log/server.log" ]; then
+    echo "# server log (last 60 lines)"; tail -60 "$run/log/server.log"
+  fi
+  # Whatever happened, the working tree's build is what stays installed.
+  make -C "$root" -s install >/dev/null || echo "not ok - reinstalling the working tree's build failed"
+  rm -rf "$run"
+}
+trap cleanup EXIT
+
+# --- the released 0.1.0 -------------------------------------------------------
+# Its commit is the parent of the one that started the 0.1.0--0.2.0 script.
+first=$(git -C "$root" log --diff-filter=A --format=%H -- sql/photofactory--0.1.0--0.2.0.sql 2>/dev/null | tail -1)
+if [ -z "$first" ] || ! rel=$(git -C "$root" rev-parse --verify -q "$first^"); then
+  echo "not ok - the 0.1.0 release commit is not in git history (a shallow clone?); fetch full history"
+  exit 1
+fi
+is "$(git -C "$root" show "$rel:photofactory.control" | grep -c "default_version = '0.1.0'")" 1 \
+  "release commit ${rel:0:10} is 0.1.0"
+ok "sql/photofactory--0.1.0.sql is byte for byte the released one (never edit a released script)" \
+  cmp -s <(git -C "$root" show "$rel:sql/photofactory--0.1.0.sql") "$root/sql/photofactory--0.1.0.sql"
+
+old=${PF_UPGRADE_CACHE:-/tmp/photofactory-release-0.1.0}/$rel
+if [ ! -f "$old/photofactory.so" ]; then
+  echo "# building the 0.1.0 library from ${rel:0:10}"
+  if ! { rm -rf "$old.tmp" && mkdir -p "$old.tmp" &&
+         git -C "$root" archive "$rel" | tar -x -C "$old.tmp" &&
+         make -C "$old.tmp" -s -j2 >/dev/null 2>"$run/old-build.log" &&
+         rm -rf "$old" && mv "$old.tmp" "$old"; }; then
+    cat "$run/old-build.log"; echo "not ok - building 0.1.0"; exit 1
+  fi
+fi
+make -C "$old" -s install >/dev/null || { echo "not ok - installing 0.1.0"; exit 1; }
+
+mkdir -p "$run/inbox" "$run/storage"
+pf_cluster_init "$run" "$port" "$(pf_server_conf pfa "$run/inbox" "$run/storage")
+photofactory.heartbeat_interval = '1s'
+photofactory.librarian_workers = 2
+photofactory.default_timezone = 'Europe/Paris'
+shared_preload_libraries = 'photofactory'" || exit 1
+pf_own "$run"
+pf_cluster_start "$run" || exit 1
+pf_psql "$run" -d postgres -q -c "CREATE DATABASE pfa" -c "CREATE DATABASE pfb" -c "CREATE DATABASE scratch" || exit 1
+sql "CREATE EXTENSION photofactory VERSION '0.1.0'"
+is "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'photofactory'")" "0.1.0" "database A created at 0.1.0"
+
+# Real files, ingested by the 0.1.0 workers; then the other tables get rows too.
+bash "$root/scripts/lib/sample-inbox.sh" "$run/stage"
+pf_own "$run/stage"
+mv "$run/stage"/* "$inbox"/
+sql "SELECT photofactory.ingest_now()" >/dev/null
+inbox_done() { [ -z "$(find "$inbox" -type f ! -name '.*' ! -name '*.tmp' -print -quit)" ]; }
+ok "0.1.0 workers empty the inbox" wait_for 90 inbox_done
+vrun=$(sql "SELECT photofactory.start_verification()")
+ok "0.1.0 verification run finishes" wait_for 60 sql_is "SELECT status FROM photofactory.verification_runs WHERE id = $vrun" 'done'
+sql "SELECT photofactory.mark_geocoded(id) FROM photofactory.media_assets ORDER BY id LIMIT 1;
+     SELECT photofactory.record_error(id, 'upgrade test') FROM photofactory.media_assets ORDER BY id DESC LIMIT 1" >/dev/null
+assets_before=$(sql "SELECT count(*) FROM photofactory.media_assets")
+ok "0.1.0 ingested assets ($assets_before)" test "$assets_before" -ge 8
+
+# --- new library, old catalog ----------------------------------------------------
+pf_cluster_stop "$run"
+make -C "$root" -s install >/dev/null || { echo "not ok - installing the working tree"; exit 1; }
+: >"$run/log/server.log"
+pf_cluster_start "$run" || exit 1
+# Every worker of the database (factory-db, both librarians, and whatever
+# service a later version adds), not the supervisor.
+workers="backend_type LIKE 'photofactory %' AND backend_type <> 'photofactory supervisor'"
+waiting() {
+  sql_is "SELECT count(*) FILTER (WHERE query <> 'waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0, library needs 0.2.0)')
+                 || ' ' || (count(*) >= 3) FROM pg_stat_activity WHERE $workers" "0 true"
+}
+ok "new library on a 0.1.0 catalog: every worker (factory-db, both librarians, ...) waits for the update" wait_for 30 waiting
+nworkers=$(sql "SELECT count(*) FROM pg_stat_activity WHERE $workers")
+is "$(grep -c 'WARNING:  photofactory: database "pfa" has the photofactory catalog at version 0.1.0, but this library needs 0.2.0' "$run/log/server.log")" 1 \
+  "exactly one WARNING names the versions"
+is "$(grep -c 'HINT:  Run ALTER EXTENSION photofactory UPDATE in database "pfa"' "$run/log/server.log")" 1 "with the fix as its HINT"
+
+# The row snapshot: per table of the 0.1.0 catalog, its count and a checksum of
+# its 0.1.0 columns in a fixed order; sequences by their state.
+sql "SELECT format('SELECT %L, count(*), md5(coalesce(string_agg(r, E''\n'' ORDER BY r), '''')) FROM (SELECT ROW(%s)::text AS r FROM photofactory.%I) s;',
+                   c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), c.relname)
+     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.relnamespace = 'photofactory'::regnamespace AND c.relkind IN ('r', 'p')
+     GROUP BY c.relname ORDER BY c.relname;
+     SELECT format('SELECT %L, last_value, is_called FROM photofactory.%I;', c.relname, c.relname)
+     FROM pg_class c WHERE c.relnamespace = 'photofactory'::regnamespace AND c.relkind = 'S' ORDER BY c.relname" >"$run/snapshot.sql"
+snapshot() { pf_psql "$run" -d pfa -A -t -q -v ON_ERROR_STOP=1 -F ' ' -f - <"$run/snapshot.sql"; }
+snapshot >"$run/rows-0.1.0"
+echo "# rows at 0.1.0:"; sed 's/^/#   /' "$run/rows-0.1.0"
+for t in media_assets inbox_events system_status system_status_history asset_integrity verification_runs; do
+  ok "table $t has rows to carry over" grep -Eq "^$t [1-9]" "$run/rows-0.1.0"
+done
+
+# A file dropped now must wait for the update, not be lost.
+convert -size 50x40 xc:olive "$run/late1.jpg" && exiftool -q -overwrite_original -DateTimeOriginal='2024:01:02 03:04:05' "$run/late1.jpg"
+touch -d '-1 minute' "$run/late1.jpg" && pf_own "$run/late1.jpg" && mv "$run/late1.jpg" "$inbox/"
+err=$(sql "SELECT photofactory.ingest_file('$inbox/late1.jpg')" 2>&1)
+ok "ingest_file() on the old catalog: clear error" grep -q 'ERROR:  photofactory.ingest_file() needs the photofactory 0.2.0 catalog, but this database has version 0.1.0' <<<"$err"
+ok "... with the fix as its HINT" grep -q 'HINT:  Run ALTER EXTENSION photofactory UPDATE.' <<<"$err"
+err=$(sql "SELECT photofactory.ingest_now()" 2>&1)
+ok "ingest_now() on the old catalog: clear error" grep -q 'needs the photofactory 0.2.0 catalog' <<<"$err"
+# Every worker polls the catalog again (each poll re-reports its activity,
+# moving state_change) before we look: nothing written, nothing moved.
+librarians_logged() { [ "$(grep -c 'photofactory librarian [0-9]: waiting for ALTER EXTENSION photofactory UPDATE' "$run/log/server.log")" -eq 2 ]; }
+ok "both librarians logged their wait" wait_for 30 librarians_logged
+polled_at=$(sql "SELECT clock_timestamp()")
+polled_again() {
+  sql_is "SELECT count(*) FROM pg_stat_activity WHERE $workers AND state_change > '$polled_at'::timestamptz" "$nworkers"
+}
+ok "every worker polled the old catalog again" wait_for 30 polled_again
+ok "no writes while the catalog is old (every checksum unchanged)" cmp -s "$run/rows-0.1.0" <(snapshot)
+ok "the file dropped before the update waits in the inbox" test -f "$inbox/late1.jpg"
+
+# --- bad input -------------------------------------------------------------------------
+# The extension's objects with definitions, ACLs and comments. Left out: OIDs,
+# xids and sequence positions (data, compared by the row snapshot).
+dump_schema() {
+  pf_as_owner "$PF_PGBIN/pg_dump" -h "$run/sock" -p "$port" -U postgres --schema-only --binary-upgrade -d "$1" |
+    grep -v -e '^SELECT pg_catalog.binary_upgrade_set_next_' -e '^-- Dumped' -e 'binary_upgrade_create_empty_extension' \
+      -e '^\\restrict' -e '^\\unrestrict' -e 'relfrozenxid' -e '^SELECT pg_catalog.setval(' -e "^WHERE oid = '[0-9]*';\$" | sed -e "s/\b$1\b/DB/g"
+  pf_psql "$run" -d "$1" -A -t -q -c "SELECT e.extname, e.extversion, e.extrelocatable, x.n, c.relname, x.cond
+    FROM pg_extension e LEFT JOIN LATERAL unnest(e.extconfig, e.extcondition) WITH ORDINALITY AS x(cfg, cond, n) ON true
+    LEFT JOIN pg_class c ON c.oid = x.cfg WHERE e.extname = 'photofactory' ORDER BY c.relname"
+}
+dump_schema pfa >"$run/schema-0.1.0"
+ok "the schema dump lists extension members" grep -q 'ALTER EXTENSION photofactory ADD TABLE photofactory.media_assets' "$run/schema-0.1.0"
+
+err=$(sql "ALTER EXTENSION photofactory UPDATE TO '0.0.9'" 2>&1)
+ok "update to an unknown version: clear error" grep -q 'ERROR:  extension "photofactory" has no update path from version "0.1.0" to version "0.0.9"' <<<"$err"
+err=$(PF_TEST_DB=scratch sql "CREATE EXTENSION photofactory VERSION '0.0.9'" 2>&1)
+ok "install of an unknown version: clear error" grep -q 'ERROR:  extension "photofactory" has no installation script nor update path for version "0.0.9"' <<<"$err"
+
+# An update script that fails after doing work: the real 0.1.0--0.2.0 script,
+# then a new table, then an error, installed under a test-only version name.
+{ cat "$root/sql/photofactory--0.1.0--0.2.0.sql"
+  echo "CREATE TABLE photofactory.upgrade_test_half_done (i integer);"
+  echo "SELECT 1 / 0;"; } >"$failing_script"
+err=$(sql "ALTER EXTENSION photofactory UPDATE TO '0.1.99-failtest'" 2>&1)
+rm -f "$failing_script"
+ok "a failing update script stops with its error" grep -q 'ERROR:  division by zero' <<<"$err"
+is "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'photofactory'")" "0.1.0" "... the extension is still at 0.1.0"
+is "$(sql "SELECT to_regclass('photofactory.upgrade_test_half_done') IS NULL")" "t" "... no object of the failed script remains"
+ok "... the schema is exactly as before" cmp -s "$run/schema-0.1.0" <(dump_schema pfa)
+ok "... every row is as before" cmp -s "$run/rows-0.1.0" <(snapshot)
+
+# --- the update, with the workers running ------------------------------------------
+pids_before=$(sql "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type LIKE 'photofactory %'")
+updated_at=$(sql "SELECT clock_timestamp()")
+pf_psql "$run" -d pfa -A -t -q -v ON_ERROR_STOP=1 -F ' ' -c "BEGIN" -c "ALTER EXTENSION photofactory UPDATE" \
+  -f "$run/snapshot.sql" -c "COMMIT" >"$run/rows-updated" 2>"$run/update.err"
+ok "ALTER EXTENSION photofactory UPDATE succeeds" test ! -s "$run/update.err"
+[ -s "$run/update.err" ] && cat "$run/update.err"
+is "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'photofactory'")" "0.2.0" "database A is at 0.2.0"
+ok "every row of every 0.1.0 table survives the update (counts + checksums, same transaction)" \
+  cmp "$run/rows-0.1.0" "$run/rows-updated"
+ingested() { sql_is "SELECT count(*) FROM photofactory.media_assets WHERE original_path = '$inbox/$1'" 1; }
+ok "workers resume without a restart: the file dropped before the update is ingested" wait_for 60 ingested late1.jpg
+convert -size 50x40 xc:navy "$run/late2.jpg" && touch -d '-1 minute' "$run/late2.jpg" && pf_own "$run/late2.jpg" &&
+  mv "$run/late2.jpg" "$inbox/"
+sql "SELECT photofactory.ingest_now()" >/dev/null
+ok "a file dropped after the update is ingested" wait_for 60 ingested late2.jpg
+fresh() {
+  sql_is "SELECT count(*) FROM photofactory.system_status WHERE service_name IN ('librarian', 'factory-db')
+          AND last_heartbeat > '$updated_at'::timestamptz" 2
+}
+ok "librarian and factory-db status rows are fresh after the update" wait_for 30 fresh
+is "$(sql "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type LIKE 'photofactory %'")" \
+  "$pids_before" "the same worker processes (no restart)"
+ok "each worker logged that it resumed" test "$(grep -c 'catalog updated to 0.2.0, resuming' "$run/log/server.log")" -eq "$nworkers"
+is "$(sql "SELECT count(*) FROM photofactory.media_assets")" "$((assets_before + 2))" "ledger: every asset of 0.1.0 plus the two new ones"
+
+err=$(sql "ALTER EXTENSION photofactory UPDATE TO '0.1.0'" 2>&1)
+ok "downgrade: clear error" grep -q 'ERROR:  extension "photofactory" has no update path from version "0.2.0" to version "0.1.0"' <<<"$err"
+is "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'photofactory'")" "0.2.0" "... still at 0.2.0"
+
+# --- upgraded == fresh ------------------------------------------------------------------
+PF_TEST_DB=pfb sql "CREATE EXTENSION photofactory"
+is "$(PF_TEST_DB=pfb sql "SELECT extversion FROM pg_extension WHERE extname = 'photofactory'")" "0.2.0" "database B: a fresh CREATE EXTENSION gives 0.2.0"
+dump_schema pfa >"$run/schema-upgraded"
+dump_schema pfb >"$run/schema-fresh"
+if diff -u "$run/schema-fresh" "$run/schema-upgraded" >"$run/schema.diff"; then
+  ok "upgraded schema equals a fresh install (objects, definitions, ACLs, comments, extconfig)" true
+else
+  ok "upgraded schema equals a fresh install (objects, definitions, ACLs, comments, extconfig)" false
+  head -80 "$run/schema.diff"
+fi
+ok "the comparison covers function bodies" grep -q 'CREATE FUNCTION photofactory.heartbeat' "$run/schema-fresh"
+ok "... grants" grep -q '^GRANT ' "$run/schema-fresh"
+ok "... comments" grep -q '^COMMENT ON ' "$run/schema-fresh"
+ok "... triggers" grep -q '^CREATE TRIGGER ' "$run/schema-fresh"
+pf_summary
