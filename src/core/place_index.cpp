@@ -39,10 +39,14 @@ void PlaceIndex::build(const std::vector<int64_t>& ids, const std::vector<double
                        const std::vector<double>& lons) {
     if (ids.size() != lats.size() || ids.size() != lons.size())
         throw std::invalid_argument("PlaceIndex::build: ids, lats and lons differ in length");
+    build(ids.data(), lats.data(), lons.data(), ids.size());
+}
+
+void PlaceIndex::build(const int64_t* ids, const double* lats, const double* lons, size_t n) {
     nodes_.clear();
     skipped_ = 0;
-    nodes_.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); i++) {
+    nodes_.reserve(n);
+    for (size_t i = 0; i < n; i++) {
         if (!valid_position(lats[i], lons[i])) {
             skipped_++;
             continue;

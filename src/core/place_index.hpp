@@ -35,6 +35,7 @@ public:
     // rejected rather than wrapped: a gazetteer with such values is broken.
     void build(const std::vector<int64_t>& ids, const std::vector<double>& lats,
                const std::vector<double>& lons);
+    void build(const int64_t* ids, const double* lats, const double* lons, size_t n);
 
     // The nearest place, or nothing when the index is empty or the position
     // is not a valid WGS84 coordinate (NaN, |lat| > 90, |lon| > 180).
