@@ -144,8 +144,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    -- One loader at a time; the geocoder only reads, and never waits on this.
-    LOCK TABLE photofactory.places_dataset IN EXCLUSIVE MODE;
+    -- Advisory lock (1885693507, 0), exclusive here and shared in each geocoder
+    -- batch: one loader at a time, and a new data set never commits between a
+    -- geocoder's check of the generation and its writes (it would name the old
+    -- set's place ids with the new set's rows). In memory: an idle geocoder
+    -- taking it every poll writes nothing, unlike a row lock.
+    PERFORM pg_advisory_xact_lock(1885693507, 0);
     sum := md5(cities::text) || md5(admin1::text) || md5(admin2::text) || md5(country_list::text);
     SELECT * INTO cur FROM photofactory.places_dataset;
     IF FOUND AND cur.checksum = sum THEN

@@ -33,9 +33,9 @@ double g_km[kBatchSize];
 void rebuild_index(int64 generation) {
     instr_time start, elapsed;
     INSTR_TIME_SET_CURRENT(start);
-    // read_only = false: a fresh snapshot, taken after the FOR SHARE of
-    // prepare() -- the transaction's first snapshot may predate the load that
-    // committed while that lock was awaited, and would see no places at all.
+    // read_only = false: a fresh snapshot, taken after prepare()'s lock -- the
+    // transaction's first snapshot may predate a load that committed while the
+    // lock was awaited, and would see no places at all.
     int rc = SPI_execute("SELECT p.id, p.lat, p.lon FROM photofactory.places AS p", false, 0);
     if (rc != SPI_OK_SELECT) elog(ERROR, "reading photofactory.places failed: %s", SPI_result_code_string(rc));
     size_t n = SPI_processed;
@@ -82,11 +82,14 @@ bool geocoder_prepare(ServiceStatus* st) {
                  "Idle: photofactory is older than 0.2.0 here; run ALTER EXTENSION photofactory UPDATE");
         return false;
     }
-    // FOR SHARE: load_places() updates this row, so a new data set cannot
-    // commit between this check and this batch's writes (they would name the
-    // old set's place ids with the new set's rows).
-    rc = SPI_execute("SELECT d.generation, d.place_count, d.source FROM photofactory.places_dataset AS d FOR SHARE",
-                     false, 1);
+    // load_places() holds this advisory lock exclusively: while this batch
+    // holds it shared, no new data set can commit between the check below and
+    // the batch's writes (they would name the old set's place ids with the new
+    // set's rows). Then a fresh snapshot (read_only = false): the transaction's
+    // first one may predate a load that committed while the lock was awaited.
+    rc = SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock_shared(1885693507, 0)", false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "taking the places lock failed: %s", SPI_result_code_string(rc));
+    rc = SPI_execute("SELECT d.generation, d.place_count, d.source FROM photofactory.places_dataset AS d", false, 1);
     if (rc != SPI_OK_SELECT)
         elog(ERROR, "reading photofactory.places_dataset failed: %s", SPI_result_code_string(rc));
     if (SPI_processed == 0) {
