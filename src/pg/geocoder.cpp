@@ -24,6 +24,9 @@ constexpr int kBatchSize = 1000;
 // longjmp ever runs over it.
 pf::PlaceIndex* g_index = nullptr;
 int64 g_generation = -1;  // places_dataset.generation the index was built from
+// ... and its loaded_at: a dropped and re-created extension starts again at
+// generation 1, with other place ids.
+TimestampTz g_loaded_at = 0;
 bool g_warned_no_places = false;
 
 // Results of the batch in hand, by claim row.
@@ -89,7 +92,8 @@ bool geocoder_prepare(ServiceStatus* st) {
     // first one may predate a load that committed while the lock was awaited.
     rc = SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock_shared(1885693507, 0)", false, 0);
     if (rc != SPI_OK_SELECT) elog(ERROR, "taking the places lock failed: %s", SPI_result_code_string(rc));
-    rc = SPI_execute("SELECT d.generation, d.place_count, d.source FROM photofactory.places_dataset AS d", false, 1);
+    rc = SPI_execute("SELECT d.generation, d.place_count, d.source, d.loaded_at FROM photofactory.places_dataset AS d",
+                     false, 1);
     if (rc != SPI_OK_SELECT)
         elog(ERROR, "reading photofactory.places_dataset failed: %s", SPI_result_code_string(rc));
     if (SPI_processed == 0) {
@@ -110,9 +114,13 @@ bool geocoder_prepare(ServiceStatus* st) {
     int64 generation = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
     int32 count = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
     char* source = SPI_getvalue(t, d, 3);
+    TimestampTz loaded_at = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
     snprintf(st->detail, sizeof st->detail, "%d places (%s), max %.0f km", count, source ? source : "?",
              guc_geocoder_max_km);
-    if (generation != g_generation) rebuild_index(generation);
+    if (generation != g_generation || loaded_at != g_loaded_at) {
+        rebuild_index(generation);
+        g_loaded_at = loaded_at;
+    }
     return true;
 }
 
