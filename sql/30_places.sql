@@ -91,8 +91,29 @@ SELECT pg_temp.try($$SELECT photofactory.load_places('[{"name": "X", "lat": "1",
 SELECT generation, source, place_count FROM photofactory.places_dataset;
 SELECT name FROM photofactory.places;
 
--- Catalog: pg_dump keeps all three tables (restores must not need the network).
-SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
- WHERE e.extname = 'photofactory' AND c.relname IN ('places', 'places_dataset', 'asset_places') ORDER BY 1;
+-- Country boundaries (the shape scripts/lib/topojson-rings.js writes): ISO
+-- numeric ids mapped to alpha-2, Kosovo by name, pieces without an id dropped,
+-- degenerate rings skipped; a load without them empties the table.
+SELECT photofactory.load_places(cities, admin1, admin2,
+         '{"3166-1": [{"alpha_2": "FR", "name": "France", "numeric": "250"},
+                      {"alpha_2": "DE", "name": "Germany", "numeric": "276"}]}',
+         'test@4',
+         '[{"id": "250", "name": "France", "polygons": [[[7.0, 48.0, 7.8, 48.0, 7.8, 49.0, 7.0, 49.0],
+                                                        [7.1, 48.1, 7.2, 48.1, 7.2, 48.2]],
+                                                       [[2.0, 48.0, 3.0, 48.0, 3.0, 49.0]]]},
+           {"id": "276", "name": "Germany", "polygons": [[[7.8, 48.0, 8.6, 48.0, 8.6, 49.0, 7.8, 49.0]]]},
+           {"id": null, "name": "Kosovo", "polygons": [[[20.0, 42.0, 21.5, 42.0, 21.5, 43.0]]]},
+           {"id": null, "name": "Somaliland", "polygons": [[[44.0, 9.0, 48.0, 9.0, 48.0, 11.0]]]},
+           {"id": "999", "name": "Nowhere", "polygons": [[[1.0, 1.0, 2.0, 2.0]]]}]')
+  FROM ds;
+SELECT country_code, polygon, ring, cardinality(points) / 2 AS points FROM photofactory.country_shapes ORDER BY 2, 3;
+SELECT pg_temp.try($$SELECT photofactory.load_places('[{"name": "A", "lat": "1", "lng": "1", "country": "FR"}]', '[]', '[]', '[]', 'x', '{}')$$);
+SELECT photofactory.load_places(cities, admin1, admin2, countries, 'test@5') FROM ds;
+SELECT count(*) AS shapes_after_a_load_without FROM photofactory.country_shapes;
 
-TRUNCATE photofactory.media_assets, photofactory.asset_places, photofactory.places, photofactory.places_dataset;
+-- Catalog: pg_dump keeps the four tables (restores must not need the network).
+SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
+ WHERE e.extname = 'photofactory' AND c.relname IN ('places', 'places_dataset', 'asset_places', 'country_shapes') ORDER BY 1;
+
+TRUNCATE photofactory.media_assets, photofactory.asset_places, photofactory.places, photofactory.places_dataset,
+         photofactory.country_shapes;

