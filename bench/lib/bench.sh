@@ -23,6 +23,7 @@ bench_defaults() {
     : "${PF_BENCH_LARGE:=2}"          "${PF_BENCH_LARGE_MIN:=33554432}"  "${PF_BENCH_LARGE_MAX:=41943040}"
     : "${PF_BENCH_LATENCY_FILES:=5}"
     : "${PF_BENCH_LEDGER_ROWS:=50000}"
+    : "${PF_BENCH_GEOCODER_SAMPLE:=5000}"
     : "${PF_BENCH_TIMEOUT:=300}"
     : "${PF_BENCH_KEEP_CORPUS:=0}"
   else
@@ -31,6 +32,7 @@ bench_defaults() {
     : "${PF_BENCH_LARGE:=10}"         "${PF_BENCH_LARGE_MIN:=209715200}" "${PF_BENCH_LARGE_MAX:=251658240}"
     : "${PF_BENCH_LATENCY_FILES:=20}"
     : "${PF_BENCH_LEDGER_ROWS:=1000000}"
+    : "${PF_BENCH_GEOCODER_SAMPLE:=20000}"
     : "${PF_BENCH_TIMEOUT:=3600}"
     : "${PF_BENCH_KEEP_CORPUS:=1}"
   fi
@@ -612,6 +614,11 @@ bench_ledger_phase() {
   read -r n size tx <<<"$stats"
   bench_record section=ledger_load rows="$n" total_relation_bytes="$size" transactions="$tx" t_start="$t0" t_end="$t1"
   mkdir -p "$ARTIFACTS/plans" "$RUN/queries"
+  # The geocoder phase uses this ledger, after the queries (bench/lib/geocoder.sh).
+  if ! want ledger; then
+    bench_geocoder_phase || bench_fail geocoder "geocoder phase failed"
+    bench_cluster_down; rm -rf "$RUN/ledger"; return 0
+  fi
   perl "$BENCH_LIB/ledger-queries.pl" split "$BENCH_LIB/ledger-queries.sql" "$RUN/queries" "$PF_BENCH_QUERY_RUNS" \
     || { bench_cluster_down; return 1; }
   local q qname m0 m1
@@ -629,6 +636,7 @@ bench_ledger_phase() {
         grep -v '^$'; } >>"$ARTIFACTS/plans/$qname.txt"
     perl "$BENCH_LIB/ledger-queries.pl" parse "$q" "$ARTIFACTS/plans/$qname.txt" "$(bench_busy "$m0" "$m1")" >>"$RESULTS"
   done <"$RUN/queries/list"
+  if want geocoder; then bench_geocoder_phase || bench_fail geocoder "geocoder phase failed"; fi
   bench_cluster_down
   rm -rf "$RUN/ledger"
 }

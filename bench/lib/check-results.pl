@@ -34,6 +34,10 @@ push @problems, "latency: $r->{latency}{files} samples, expected $files"
 my $q = $r->{ledger}{queries} || [];
 push @problems, 'ledger: no query timings' unless @$q;
 push @problems, "ledger: $_->{name}: " . ($_->{error} // 'no execution time') for grep { $_->{error} || !defined $_->{median_ms} } @$q;
+my $g = $r->{geocoder} || {};
+push @problems, 'geocoder: no worker throughput' unless $g->{worker_assets_s};
+push @problems, 'geocoder: no earth_distance lookups' unless $g->{immich_lookups};
+push @problems, "geocoder: $g->{named} of $g->{queued} assets named" if $g->{queued} && $g->{named} != $g->{queued};
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries\n",

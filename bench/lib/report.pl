@@ -147,6 +147,18 @@ if (my ($l) = grep { $_->{section} eq 'ledger_load' } @raw) {
 my @queries = grep { $_->{section} eq 'query' } @raw;
 $ledger{queries} = \@queries if @queries;
 
+# Geocoder (bench/lib/geocoder.sh): worker end to end vs Immich-style lookups.
+my %geo;
+if (my ($g) = grep { $_->{section} eq 'geocoder' } @raw) {
+    my $ws = $g->{t_end} - $g->{t_start};
+    %geo = (places => $g->{places}, load_s => r2($g->{load_t_end} - $g->{load_t_start}, 1),
+            queued => $g->{queued}, named => $g->{named}, worker_s => r2($ws, 2),
+            worker_assets_s => r2(rate($g->{queued}, $ws), 0),
+            immich_lookups => $g->{immich_lookups}, immich_found => $g->{immich_found}, immich_s => r2($g->{immich_s}, 2),
+            immich_lookups_s => r2(rate($g->{immich_lookups}, $g->{immich_s}), 0));
+    $geo{ratio} = r2(rate($geo{worker_assets_s}, $geo{immich_lookups_s}), 1) if $geo{immich_lookups_s};
+}
+
 # Targets.
 my @t;
 sub target {
@@ -198,11 +210,19 @@ sub target {
            $worst ? sprintf('worst %s: %.2f ms; %d of %d under 5 ms', $worst->{name}, $worst->{median_ms},
                             scalar(grep { $_->{median_ms} < 5 } @q), scalar @q) : '-',
            $worst && $worst->{median_ms} < 5);
+    my $gr = $geo{worker_assets_s};
+    target('geocoder_rate', sprintf('geocoder: >= 20,000 assets/s per worker end to end (%s-asset ledger)', $ledger{rows} // '?'),
+           $gr, defined $gr ? sprintf('%.0f assets/s (%s assets in %.2f s)', $gr, $geo{queued}, $geo{worker_s}) : '-',
+           defined $gr && $gr >= 20000);
+    my $ratio = $geo{ratio};
+    target('geocoder_vs_immich', 'geocoder: >= 10x Immich-style ORDER BY earth_distance lookups per asset', $ratio,
+           defined $ratio ? sprintf('%.1fx (worker end to end %.0f/s vs lookups alone %.0f/s)', $ratio, $gr, $geo{immich_lookups_s}) : '-',
+           defined $ratio && $ratio >= 10);
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
 my @warnings = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'warning' } @raw;
-my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, targets => \@t,
+my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, targets => \@t,
            failures => \@failures, warnings => \@warnings, raw => \@raw);
 if (defined $out) {
     open my $o, '>', $out or die "$out: $!\n";
@@ -281,6 +301,12 @@ if (%ledger) {
             : $q->{median_ms} < 5 ? 'PASS' : 'FAIL', defined $q->{machine_busy} ? sprintf('%.0f %%', 100 * $q->{machine_busy}) : '';
     }
     print "\n";
+}
+if (%geo) {
+    printf "Geocoder: %s places loaded in %.1f s; worker x1 regeocoded %s assets in %.2f s = %.0f assets/s end to end "
+         . "(%s named); Immich-style earth_distance lookups: %s in %.2f s = %.0f/s (%s found); ratio %sx\n\n",
+        $geo{places}, $geo{load_s}, $geo{queued}, $geo{worker_s}, $geo{worker_assets_s}, $geo{named},
+        $geo{immich_lookups}, $geo{immich_s}, $geo{immich_lookups_s}, $geo{immich_found}, $geo{ratio} // '?';
 }
 print "Targets (issue #5; annotations, not test results):\n";
 printf "  %-4s  %-78s %s\n", $_->{verdict}, $_->{target}, $_->{shown} for @t;
