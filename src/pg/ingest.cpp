@@ -747,6 +747,7 @@ void list_step(void* arg) {
 }
 
 struct ResolveWork {
+    const IngestTarget* target;
     PendingRow* row;
     bool finish;
     char final_rel[2048];
@@ -756,8 +757,33 @@ struct ResolveWork {
 void resolve_step(void* arg) {
     auto* r = static_cast<ResolveWork*>(arg);
     pf_core_call("recovering an interrupted move", [&]() {
-        pf::InterruptedMove m{r->row->inbox_root, r->row->source_rel, r->row->storage_root, r->row->dest_rel,
-                              r->row->sha256};
+        // Rows are resolved from open roots, never from paths built as text:
+        // the current roots when the row names them, else the row's own (a
+        // root is configured by the superuser; nothing below it is followed).
+        struct Root {
+            int fd = -1;
+            bool own = false;
+            Root(const char* dir, int current_fd, const char* current_dir) {
+                if (strcmp(dir, current_dir) == 0) {
+                    fd = current_fd;
+                    return;
+                }
+                fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                own = fd >= 0;
+            }
+            ~Root() {
+                if (own) close(fd);
+            }
+        };
+        Root inbox(r->row->inbox_root, r->target->inbox_fd, r->target->inbox_dir);
+        Root storage(r->row->storage_root, r->target->storage_fd, r->target->storage_dir);
+        if (storage.fd < 0) throw pf::IoError("opening the library root of a journal row", errno);
+        pf::InterruptedMove m;
+        m.inbox_fd = inbox.fd;
+        m.source_rel = r->row->source_rel;
+        m.storage_fd = storage.fd;
+        m.dest_rel = r->row->dest_rel;
+        m.sha256 = r->row->sha256;
         pf::RecoveryDecision d = pf::resolve_interrupted_move(m);
         r->finish = d.finish;
         snprintf(r->final_rel, sizeof r->final_rel, "%s", d.final_rel.c_str());
@@ -793,6 +819,7 @@ int recover_journal(const IngestTarget& target) {
         for (int i = 0; i < list.n; i++) {
             ResolveWork rw;
             memset(&rw, 0, sizeof rw);
+            rw.target = &target;
             rw.row = &list.rows[i];
             if (!run_guarded("recovering an interrupted move", resolve_step, &rw, nullptr, 0)) continue;
             if (run_in_transaction(rw.finish ? "recovering journal entry" : "dropping journal entry",
