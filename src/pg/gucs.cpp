@@ -16,6 +16,14 @@ int guc_sidecar_wait_s = 600;
 int guc_scan_interval_s = 60;
 int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
+int guc_max_file_size_mb = 0;
+int guc_storage_mode = 0;
+
+unsigned long long max_file_size_bytes() {
+    return guc_max_file_size_mb > 0 ? static_cast<unsigned long long>(guc_max_file_size_mb) << 20 : 0;
+}
+unsigned storage_dir_mode() { return static_cast<unsigned>(guc_storage_mode) & 07777; }
+unsigned storage_file_mode() { return storage_dir_mode() & 0666; }
 
 namespace {
 
@@ -34,6 +42,22 @@ bool check_timezone_name(char** newval, void**, GucSource) {
     if (*newval == nullptr || (*newval)[0] == '\0') return true;  // server TimeZone
     if (pg_tzset(*newval) == nullptr) {
         GUC_check_errdetail("Time zone \"%s\" is not known.", *newval);
+        return false;
+    }
+    return true;
+}
+
+// Shown in octal, like unix_socket_permissions.
+const char* show_storage_mode() {
+    static char buf[12];
+    snprintf(buf, sizeof buf, "%04o", guc_storage_mode);
+    return buf;
+}
+
+// A library folder the server itself cannot enter and write would stop ingestion.
+bool check_storage_mode(int* newval, void**, GucSource) {
+    if (*newval != 0 && (*newval & 0700) != 0700) {
+        GUC_check_errdetail("The owner (the server's user) needs rwx: use e.g. 0700, 0750 or 0755.");
         return false;
     }
     return true;
@@ -103,6 +127,18 @@ void define_gucs() {
     DefineCustomBoolVariable(
         "photofactory.ingest_enabled", "Pauses ingestion when off (workers keep heartbeating).", nullptr,
         &guc_ingest_enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.max_file_size", "Files larger than this are not read but moved to Rejected/ (reason too_large).",
+        "Bounds the work one file can cause (a huge or sparse file). 0 means no limit.", &guc_max_file_size_mb, 0, 0,
+        INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.storage_mode",
+        "Permissions of the folders the librarian creates in the library; stored files get the same without x bits.",
+        "Octal, e.g. 0750 (folders rwxr-x---, files rw-r-----) so a group can read the library. "
+        "0 keeps 0.1.0's behaviour: folders 0750 minus the server's umask (0700), files keep their mode.",
+        &guc_storage_mode, 0, 0, 07777, PGC_SIGHUP, 0, check_storage_mode, nullptr, show_storage_mode);
 
     MarkGUCPrefixReserved("photofactory");
 }
