@@ -19,7 +19,7 @@ std::string ingest_request_refusal(int inbox_fd, const std::string& rel_path) {
         bool last = slash == std::string::npos;
         std::string comp = rel_path.substr(start, last ? std::string::npos : slash - start);
         if (comp.empty() || comp == "." || comp == "..")
-            return "the path must not contain \".\", \"..\" or empty components";
+            return "path is not inside photofactory.inbox_dir: \".\", \"..\" and empty components are refused";
         if (classify_name(comp, !last) != NameVerdict::Candidate)
             return last ? "the librarian leaves this name alone (hidden, temporary or system file)"
                         : "the librarian leaves this folder alone (hidden or system folder)";

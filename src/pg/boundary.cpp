@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "mb/pg_wchar.h"
-
 namespace pf::pg {
 namespace {
 
@@ -54,6 +52,9 @@ int sqlstate_for_errno(int e) noexcept {
 void classify_current_exception(CaughtError& out) noexcept {
     try {
         throw;
+    } catch (const pf::Cancelled& e) {
+        out.sqlstate = ERRCODE_QUERY_CANCELED;
+        copy_message(out, e.what());
     } catch (const pf::RejectError& e) {
         out.sqlstate = ERRCODE_DATA_EXCEPTION;
         copy_message(out, e.what());
@@ -73,6 +74,9 @@ void classify_current_exception(CaughtError& out) noexcept {
 }
 
 void raise_caught(const char* context, const CaughtError& err) {
+    // The core stopped because an interrupt is pending (statement_timeout, a
+    // cancel, a termination): let PostgreSQL raise it with its own message.
+    if (err.sqlstate == ERRCODE_QUERY_CANCELED) CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(err.sqlstate), errmsg("%s: %s", context, err.message)));
     pg_unreachable();
 }

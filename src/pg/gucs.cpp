@@ -2,6 +2,10 @@
 
 #include "pg/pg_headers.hpp"
 
+#include <exception>
+
+#include "core/root_guard.hpp"
+
 namespace pf::pg {
 
 char* guc_database = nullptr;
@@ -36,6 +40,34 @@ bool check_absolute_dir(char** newval, void**, GucSource) {
         return false;
     }
     return true;
+}
+
+// The library inside the inbox (or the reverse) is refused as it is set.
+// Only against the other setting's current value: when both change in one
+// reload the librarian's own guard (pf::roots_conflict) catches the rest.
+bool check_root(char** newval, const char* other, const char* other_name) {
+    if (*newval == nullptr || (*newval)[0] == '\0' || other == nullptr || other[0] == '\0') return true;
+    bool overlap = true;
+    try {
+        overlap = pf::paths_overlap(*newval, other);
+    } catch (...) {
+        GUC_check_errdetail("Out of memory while comparing folders.");
+        return false;
+    }
+    if (overlap) {
+        GUC_check_errdetail("It overlaps %s (\"%s\"): the inbox and the library must be separate folders, neither "
+                            "inside the other.", other_name, other);
+        return false;
+    }
+    return true;
+}
+
+bool check_inbox_dir(char** newval, void** extra, GucSource source) {
+    return check_absolute_dir(newval, extra, source) && check_root(newval, guc_storage_dir, "photofactory.storage_dir");
+}
+
+bool check_storage_dir(char** newval, void** extra, GucSource source) {
+    return check_absolute_dir(newval, extra, source) && check_root(newval, guc_inbox_dir, "photofactory.inbox_dir");
 }
 
 bool check_timezone_name(char** newval, void**, GucSource) {
@@ -78,12 +110,12 @@ void define_gucs() {
     DefineCustomStringVariable(
         "photofactory.inbox_dir", "Folder the librarian ingests from (phones sync into it).",
         "Absolute path. Empty disables ingestion.", &guc_inbox_dir, "", PGC_SIGHUP, path_flags,
-        check_absolute_dir, nullptr, nullptr);
+        check_inbox_dir, nullptr, nullptr);
 
     DefineCustomStringVariable(
         "photofactory.storage_dir", "Library root holding Originals/, Duplicates/ and Rejected/.",
         "Absolute path. Empty disables ingestion.", &guc_storage_dir, "", PGC_SIGHUP, path_flags,
-        check_absolute_dir, nullptr, nullptr);
+        check_storage_dir, nullptr, nullptr);
 
     DefineCustomStringVariable(
         "photofactory.default_timezone",

@@ -211,12 +211,12 @@ void start_watcher() {
     if (heap.watcher != nullptr || st.inotify_failed) return;
     char err[512] = "";
     struct Arg {
-        const char* dir;
+        int fd;
         char* err;
-    } a{st.inbox_dir, err};
+    } a{st.inbox_fd, err};
     auto fn = [](void* p) {
         auto* a = static_cast<Arg*>(p);
-        pf_core_call("starting inotify", [a] { heap.watcher = new pf::InboxWatcher(a->dir); });
+        pf_core_call("starting inotify", [a] { heap.watcher = new pf::InboxWatcher(a->fd); });
     };
     if (!run_guarded("starting inotify", fn, &a, err, sizeof err)) {
         st.inotify_failed = true;
