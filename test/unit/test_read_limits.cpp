@@ -9,6 +9,7 @@
 #include "core/asset_reader.hpp"
 #include "core/errors.hpp"
 #include "core/filename_sanitize.hpp"
+#include "core/inbox_report.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -61,4 +62,17 @@ TEST(LogEscape, ControlCharactersAndInvalidUtf8) {
     EXPECT_EQ(pf::escape_for_log("moving IMG_\nforged line.jpg"), "moving IMG_%0Aforged line.jpg");
     EXPECT_EQ(pf::escape_for_log("bad\xff\xfe.jpg: caf\xc3\xa9"), "bad%FF%FE.jpg: caf\xc3\xa9");
     EXPECT_EQ(pf::escape_for_log("plain / path"), "plain / path");
+}
+
+TEST(ReadLimits, InboxReportShowsFilesAboveTheLimit) {
+    pf::test::TempDir t;
+    t.write("small.jpg", std::string("\xff\xd8\xff\xe0", 4) + std::string(100, 'x'));
+    int fd = sparse_jpeg(t, 1 << 20);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    int root = t.open_dir();
+    std::string json = pf::inbox_report_json(root, 0, 4096);
+    close(root);
+    EXPECT_NE(json.find("\"path\":\"big.jpg\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"state\":\"too_large\""), std::string::npos) << json;
 }
