@@ -93,10 +93,20 @@ Datum pf_list_originals(PG_FUNCTION_ARGS) {
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("photofactory.storage_dir is not set")));
     char root[MAXPGPATH];
     snprintf(root, sizeof root, "%s/Originals", guc_storage_dir);
-    int fd = OpenTransientFile(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT)
+    // Originals/ itself is opened from the library root without following a
+    // link: a linked Originals/ would list (and invite adopting) files elsewhere.
+    int lib = OpenTransientFile(guc_storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lib < 0) ereport(ERROR, (errcode_for_file_access(), errmsg("could not open \"%s\": %m", guc_storage_dir)));
+    int fd = openat(lib, "Originals", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int open_errno = errno;
+    CloseTransientFile(lib);
+    if (fd < 0 && open_errno != ENOENT) {
+        errno = open_errno;
         ereport(ERROR, (errcode_for_file_access(), errmsg("could not open \"%s\": %m", root)));
+    }
     char* json = pf_core_call_cstring("listing Originals", [&]() {
+        Fd owned;  // closed before any error is raised
+        owned.fd = fd;
         std::string out = "[";
         if (fd < 0) return out + "]";
         pf::ScanStats stats;
@@ -113,6 +123,5 @@ Datum pf_list_originals(PG_FUNCTION_ARGS) {
         if (!stats.errors.empty()) throw pf::Error("cannot list all of Originals: " + stats.errors.front());
         return out + "]";
     });
-    if (fd >= 0) CloseTransientFile(fd);
     PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }

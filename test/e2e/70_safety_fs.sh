@@ -97,6 +97,8 @@ ok "operator: a linked folder inside the inbox is not followed" grep -q "symboli
 ok "operator: '..' is refused" grep -q "are refused" <<<"$(as_operator "$inbox/.e2e70/../.e2e70/IMG_in.jpg")"
 is "$(sql "SELECT photofactory.inspect_file('$outside/IMG_out.jpg')->>'date_source'")" "exif_original" \
   "a superuser (pg_read_server_files) may still inspect any file"
+ok "below the roots even a superuser's call never follows a linked folder" grep -q "symbolic link" \
+  <<<"$(sql "SELECT photofactory.inspect_file('$inbox/.e2e70/linked/IMG_out.jpg')" 2>&1)"
 
 err=$(sql "SET ROLE photofactory_operator; SELECT photofactory.adopt_orphan('/etc/passwd')" 2>&1)
 ok "adopt_orphan refuses paths outside Originals/" grep -q "only files under" <<<"$err"
