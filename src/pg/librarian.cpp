@@ -93,10 +93,17 @@ uint32 path_hash(const std::string& s) {
 }
 
 // Raw inbox names (newlines, invalid UTF-8) escaped for the server log, as
-// the ledger shows them; palloc'd.
-char* log_safe(const char* raw) {
-    return pf_core_call_cstring("escaping a name for the log", [raw] { return pf::escape_for_log(raw); });
-}
+// the ledger shows them, into a caller's buffer (the worker's long-lived
+// memory context must not collect a string per log line).
+struct LogText {
+    char text[2048];
+    explicit LogText(const char* raw) {
+        pf_core_call("escaping a name for the log", [&] {
+            std::string safe = pf::escape_for_log(raw);
+            snprintf(text, sizeof text, "%s", safe.c_str());
+        });
+    }
+};
 
 void set_problem(const char* status, const char* fmt, ...) pg_attribute_printf(2, 3);
 void set_problem(const char* status, const char* fmt, ...) {
@@ -290,7 +297,7 @@ void record(const IngestOutcome& o, const char* rel) {
         case IngestResult::Failed:
             st.failed++;
             if (o.storage_paused) {
-                set_problem("ERROR", "Paused: storage is full, read-only or not writable (%s); retrying every %ld s", log_safe(o.reason),
+                set_problem("ERROR", "Paused: storage is full, read-only or not writable (%s); retrying every %ld s", LogText(o.reason).text,
                             kDiskFullRetryMs / 1000);
                 st.paused_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kDiskFullRetryMs);
             }
@@ -517,11 +524,11 @@ void ingest_batch_and_record(int n) {
                 int owner = static_cast<int>(path_hash((*heap.keys)[batch_files[i].entry]) %
                                              static_cast<uint32>(guc_librarian_workers > 0 ? guc_librarian_workers : 1));
                 ereport(owner == g_worker.index ? WARNING : DEBUG1, (errmsg("photofactory %s: leaving \"%s\" in the inbox: it cannot be moved, not even to Rejected/: %s",
-                                         g_worker.label, log_safe(e.rel_path.c_str()), log_safe(out.reason)),
+                                         g_worker.label, LogText(e.rel_path.c_str()).text, LogText(out.reason).text),
                                   errhint("Check that the server's user may rename files in that folder; the file is retried once it changes.")));
             } else {
                 ereport(LOG, (errmsg("photofactory %s: could not ingest \"%s\" (attempt %d of %d): %s", g_worker.label,
-                                     log_safe(e.rel_path.c_str()), attempts, kMaxAttempts, log_safe(out.reason))));
+                                     LogText(e.rel_path.c_str()).text, attempts, kMaxAttempts, LogText(out.reason).text)));
             }
         }
         record(out, e.rel_path.c_str());
