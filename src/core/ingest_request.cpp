@@ -30,14 +30,14 @@ std::string ingest_request_refusal(int inbox_fd, const std::string& rel_path) {
     int dir = open_parent_dir(inbox_fd, rel_path, &leaf);
     if (dir < 0) {
         if (errno == ELOOP || errno == ENOTDIR) return "a folder on its path is a symbolic link or not a folder";
-        if (errno == ENOENT) return "no such file";
+        if (errno == ENOENT) return std::string();  // ingest_file() reports it as vanished
         return "its folder cannot be opened";
     }
     struct stat st;
     int rc = fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW);
     int e = errno;
     close(dir);
-    if (rc != 0) return e == ENOENT ? "no such file" : "it cannot be examined";
+    if (rc != 0) return e == ENOENT ? std::string() : "it cannot be examined";
     if (S_ISDIR(st.st_mode)) return "it is a folder; ingest_file takes one regular file";
     if (S_ISLNK(st.st_mode)) return "it is a symbolic link; ingest_file takes one regular file";
     if (!S_ISREG(st.st_mode)) return "it is not a regular file";

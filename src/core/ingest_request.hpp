@@ -11,8 +11,9 @@
 namespace pf {
 
 // Why rel_path (raw bytes, relative to the inbox root inbox_fd) is refused,
-// or "" when it is a regular file the librarian would take. Walks from
-// inbox_fd with O_NOFOLLOW on every component.
+// or "" when it is a regular file the librarian would take, or nothing at all
+// (ingest_file() then says "vanished"). Walks from inbox_fd with O_NOFOLLOW
+// on every component.
 std::string ingest_request_refusal(int inbox_fd, const std::string& rel_path);
 
 }  // namespace pf

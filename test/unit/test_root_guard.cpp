@@ -75,7 +75,8 @@ TEST(IngestRequest, TakesExactlyWhatTheScanTakes) {
     for (const char* refused : {"Phone", ".stfolder", "Phone/.syncthing.IMG_2.JPG.tmp", "Phone/~syncthing~IMG_3.JPG.tmp",
                                 ".stversions/IMG_4.JPG", "Phone/IMG_5.JPG.part", "Phone/..", "Phone/../Phone/IMG_1.JPG",
                                 "Phone/./IMG_1.JPG", "Phone//IMG_1.JPG", "Phone/passwd.jpg", "linked/IMG_1.JPG",
-                                "Phone/pipe.jpg", "Phone/missing.jpg", ""})
+                                "Phone/pipe.jpg", ""})
         EXPECT_NE(pf::ingest_request_refusal(fd, refused), "") << refused;
+    EXPECT_EQ(pf::ingest_request_refusal(fd, "Phone/missing.jpg"), "");  // reported as vanished
     close(fd);
 }
