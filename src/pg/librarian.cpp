@@ -447,7 +447,9 @@ void claim_step(void* arg) {
 
 // Ingests the collected batch and does the per-file bookkeeping.
 void flush_batch(int n) {
-    if (roots_moved()) return;  // the scan's list is of another tree: start again
+    // The scan's list is of another tree once the folders moved: start again
+    // (st.inbox_fd < 0: found moved by an earlier batch of this round).
+    if (st.inbox_fd < 0 || roots_moved()) return;
     if (n == 0) return;
     int nclaims = 0;
     if (guc_librarian_workers > 1) {
