@@ -88,6 +88,9 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
     if (fstat(fd, &before) != 0) throw IoError("fstat", errno);
     if (!S_ISREG(before.st_mode)) throw RejectError(RejectReason::NotRegularFile, "not a regular file");
     if (before.st_size == 0) throw RejectError(RejectReason::Empty, "the file is empty (0 bytes)");
+    if (opts.max_bytes > 0 && static_cast<uint64_t>(before.st_size) > opts.max_bytes)
+        throw RejectError(RejectReason::TooLarge, std::to_string(before.st_size) + " bytes, more than photofactory.max_file_size (" +
+                                                      std::to_string(opts.max_bytes) + " bytes)");
 
     AssetFacts f;
     f.size_bytes = static_cast<uint64_t>(before.st_size);
@@ -102,6 +105,7 @@ AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opt
     // The one read of the file: every byte goes through the hash; the first
     // head_cap bytes stay for the metadata parsers.
     for (;;) {
+        if (opts.cancelled != nullptr && opts.cancelled(opts.cancel_ctx)) throw Cancelled();
         uint8_t* dst = head_len < head_cap ? head.get() + head_len : chunk.get();
         size_t want = head_len < head_cap ? std::min(head_cap - head_len, opts.chunk_bytes) : opts.chunk_bytes;
         // pread from our own offset: the result never depends on where the

@@ -62,10 +62,19 @@ struct ReadOptions {
     void* utc_offset_ctx = nullptr;
     const char* default_zone_name = nullptr;  // recorded in AssetFacts::time_zone; nullptr: "UTC"
     bool zone_from_gps = true;                // try zone_from_location() before the default zone
+    // Files larger than this are refused before any byte is read
+    // (RejectError TooLarge; photofactory.max_file_size). 0: no limit.
+    uint64_t max_bytes = 0;
+    // Polled between chunks: returning true stops the read with pf::Cancelled,
+    // so a huge file never holds up a cancel, a statement timeout or a
+    // shutdown. Must not throw or longjmp.
+    bool (*cancelled)(void* ctx) = nullptr;
+    void* cancel_ctx = nullptr;
 };
 
 // Reads from offset 0 whatever the descriptor's position.
-// Throws RejectError (Empty, NotRegularFile, NotMedia, Unstable) and IoError.
+// Throws RejectError (Empty, NotRegularFile, NotMedia, Unstable, TooLarge),
+// IoError, and Cancelled (opts.cancelled).
 // Memory stays bounded by head_bytes + chunk_bytes whatever the file size.
 AssetFacts read_asset(int fd, std::string_view file_name, const ReadOptions& opts = {});
 

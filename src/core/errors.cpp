@@ -16,6 +16,7 @@ const char* to_string(RejectReason r) {
         case RejectReason::Symlink: return "symlink";
         case RejectReason::Unstable: return "unstable";
         case RejectReason::TooLong: return "name_too_long";
+        case RejectReason::TooLarge: return "too_large";
     }
     return "unreadable";
 }

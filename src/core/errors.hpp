@@ -19,7 +19,7 @@ struct IoError : Error {
     IoError(const std::string& what, int errno_value);
 };
 
-enum class RejectReason { Empty, NotMedia, Unreadable, NotRegularFile, Symlink, Unstable, TooLong };
+enum class RejectReason { Empty, NotMedia, Unreadable, NotRegularFile, Symlink, Unstable, TooLong, TooLarge };
 const char* to_string(RejectReason r);
 
 // The file cannot be ingested as it is. Unstable means "changed while read":
@@ -28,6 +28,12 @@ struct RejectError : Error {
     RejectReason reason;
     std::string detail;  // what() is "<reason>: <detail>"
     RejectError(RejectReason r, const std::string& detail);
+};
+
+// The caller asked the core to stop (a statement timeout, a cancel, a worker
+// shutting down): not a property of the file, never counted against it.
+struct Cancelled : Error {
+    Cancelled() : Error("cancelled") {}
 };
 
 }  // namespace pf

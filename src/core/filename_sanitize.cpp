@@ -76,6 +76,22 @@ SanitizedName sanitize_filename(std::string_view raw) {
     return r;
 }
 
+std::string escape_for_log(std::string_view text) {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        size_t len = utf8_len(text, i);
+        if (len == 0 || c < 0x20 || c == 0x7F) {
+            escape(out, c);
+            i++;
+            continue;
+        }
+        out.append(text.substr(i, len));
+        i += len;
+    }
+    return out;
+}
+
 std::string sanitize_rel_path(std::string_view rel) {
     std::string out;
     size_t start = 0;

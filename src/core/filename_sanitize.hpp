@@ -24,4 +24,10 @@ SanitizedName sanitize_filename(std::string_view raw);
 // are shown in the ledger and reports.
 std::string sanitize_rel_path(std::string_view raw_rel);
 
+// Free text that may carry raw names (error messages, log lines): invalid
+// UTF-8 and control characters become "%XX", nothing else changes and
+// nothing is cut. A name in the server log cannot forge a line or break a
+// log collector's decoding.
+std::string escape_for_log(std::string_view text);
+
 }  // namespace pf

@@ -17,9 +17,19 @@ int open_parent_dir(int root_fd, const std::string& rel_path, std::string* leaf)
         size_t slash = rel_path.find('/', start);
         if (slash == std::string::npos) {
             *leaf = rel_path.substr(start);
+            if (*leaf == "..") {
+                close(cur);
+                errno = EINVAL;
+                return -1;
+            }
             return cur;
         }
         std::string comp = rel_path.substr(start, slash - start);
+        if (comp.empty() || comp == "..") {
+            close(cur);
+            errno = EINVAL;
+            return -1;
+        }
         int next = openat(cur, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int saved = errno;
         close(cur);
@@ -69,10 +79,16 @@ InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOp
         if (errno == ENOENT) return out;
         return rejected(RejectReason::Unreadable, std::string("stat: ") + std::strerror(errno));
     }
-    if (S_ISLNK(st.st_mode))
-        return rejected(RejectReason::Symlink, "symbolic links are never followed");
-    if (!S_ISREG(st.st_mode))
-        return rejected(RejectReason::NotRegularFile, "not a regular file (FIFO, socket or device)");
+    if (S_ISLNK(st.st_mode)) {
+        out = rejected(RejectReason::Symlink, "symbolic links are never followed");
+        out.identity = identity_of(st);
+        return out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        out = rejected(RejectReason::NotRegularFile, "not a regular file (FIFO, socket or device)");
+        out.identity = identity_of(st);
+        return out;
+    }
 
     Fd file;
     file.fd = openat(dir.fd, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -96,16 +112,37 @@ InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOp
             out.detail = e.what();
             return out;
         }
-        return rejected(e.reason, e.detail);
+        out = rejected(e.reason, e.detail);
+        out.identity = identity_of(st2);
+        return out;
     } catch (const IoError& e) {
-        return rejected(RejectReason::Unreadable, e.what());
+        out = rejected(RejectReason::Unreadable, e.what());
+        out.identity = identity_of(st2);
+        return out;
     }
+    // What was hashed is what the move will insist on finding.
+    struct stat st3;
+    if (fstat(file.fd, &st3) != 0 || !same_identity(identity_of(st2), identity_of(st3))) {
+        out.outcome = InboxRead::Outcome::Unstable;
+        out.detail = "changed while being read";
+        return out;
+    }
+    out.identity = identity_of(st3);
     // The bytes must be on disk before the only directory entry pointing at them moves.
     if (sync == DataSync::Fsync && fsync(file.fd) != 0 && errno != EINVAL && errno != EROFS)
         throw IoError("fsync of " + rel_path, errno);
     if (sync == DataSync::StartWriteback) sync_file_range(file.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     out.outcome = InboxRead::Outcome::Read;
     return out;
+}
+
+FileIdentity entry_identity(int root_fd, const std::string& rel_path) {
+    std::string leaf;
+    Fd dir;
+    dir.fd = open_parent_dir(root_fd, rel_path, &leaf);
+    struct stat st;
+    if (dir.fd < 0 || fstatat(dir.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return FileIdentity();
+    return identity_of(st);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 
 #include "core/asset_reader.hpp"
 #include "core/errors.hpp"
+#include "core/file_identity.hpp"
 
 namespace pf {
 
@@ -23,6 +24,9 @@ struct InboxRead {
     RejectReason reason = RejectReason::Unreadable;
     std::string detail;
     AssetFacts facts;
+    // The entry as read (Read and Rejected): the move later acts on the name
+    // only while it still is this file.
+    FileIdentity identity;
 };
 
 // How a read file's bytes are made durable before the file moves.
@@ -34,7 +38,8 @@ enum class DataSync {
 };
 
 // rel_path is raw bytes relative to root_fd. Every folder component is opened
-// with O_NOFOLLOW, so nothing outside the inbox is ever read.
+// with O_NOFOLLOW, so nothing outside the inbox is ever read. Throws
+// Cancelled when opts.cancelled asks to stop.
 InboxRead read_inbox_file(int root_fd, const std::string& rel_path, const ReadOptions& opts, DataSync sync);
 
 // fsyncs a regular inbox file (never a link or special file, which are not
@@ -52,7 +57,13 @@ std::vector<int> sync_inbox_files(int root_fd, const std::vector<std::string>& r
 int fsync_rel_dir(int root_fd, const std::string& rel_dir);
 
 // Opens the folder holding rel_path (O_NOFOLLOW on every component); returns
-// -1 with errno set on failure. *leaf receives the last path component.
+// -1 with errno set on failure. *leaf receives the last path component. A
+// ".." or empty folder component is refused (EINVAL): it would climb out of
+// root_fd whatever O_NOFOLLOW says.
 int open_parent_dir(int root_fd, const std::string& rel_path, std::string* leaf);
+
+// The identity of the entry rel_path below root_fd (walked as above, the
+// entry itself not followed); identity.known is false when it cannot be seen.
+FileIdentity entry_identity(int root_fd, const std::string& rel_path);
 
 }  // namespace pf

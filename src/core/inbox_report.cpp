@@ -41,7 +41,7 @@ bool looks_like_media(int root_fd, const std::string& rel) {
 
 }  // namespace
 
-std::string inbox_report_json(int root_fd, int settle_seconds) {
+std::string inbox_report_json(int root_fd, int settle_seconds, uint64_t max_bytes) {
     std::vector<Row> rows;
     ScanStats stats;
     struct timespec now;
@@ -69,6 +69,10 @@ std::string inbox_report_json(int root_fd, int settle_seconds) {
                 r.state = "settling";
                 r.detail = "changed " + std::to_string(static_cast<int>(seconds_since_change(e.st, now))) +
                            " s ago; ingested once unchanged for " + std::to_string(settle_seconds) + " s";
+            } else if (max_bytes > 0 && static_cast<uint64_t>(e.st.st_size) > max_bytes) {
+                r.state = "too_large";
+                r.detail = "larger than photofactory.max_file_size (" + std::to_string(max_bytes) +
+                           " bytes): will be moved to Rejected/ unread";
             } else if (e.st.st_size == 0) {
                 r.state = "empty";
                 r.detail = "zero bytes: will be moved to Rejected/";
@@ -82,7 +86,10 @@ std::string inbox_report_json(int root_fd, int settle_seconds) {
             rows.push_back(std::move(r));
         },
         stats);
-    for (const std::string& err : stats.errors) rows.push_back(Row{err, 0, 0, "unreadable", "cannot be listed: " + err});
+    for (const std::string& raw : stats.errors) {
+        std::string err = escape_for_log(raw);  // raw names: made valid text for the report
+        rows.push_back(Row{err, 0, 0, "unreadable", "cannot be listed: " + err});
+    }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.path < b.path; });
 
     std::string out = "[";

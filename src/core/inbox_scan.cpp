@@ -11,7 +11,7 @@ namespace pf {
 namespace {
 
 void walk(int dir_fd, const std::string& prefix, int depth, int max_depth,
-          const std::function<void(const InboxEntry&)>& visit, ScanStats& stats) {
+          const std::function<void(const InboxEntry&)>& visit, ScanStats& stats, const FileIdentity* skip_dir) {
     // fdopendir takes ownership of dir_fd: closedir() closes it.
     DIR* dir = fdopendir(dir_fd);
     if (dir == nullptr) {
@@ -40,6 +40,11 @@ void walk(int dir_fd, const std::string& prefix, int depth, int max_depth,
         }
         if (S_ISDIR(e.st.st_mode)) {
             if (classify_name(e.name, true) != NameVerdict::Candidate) continue;
+            if (skip_dir != nullptr && skip_dir->known && static_cast<uint64_t>(e.st.st_dev) == skip_dir->dev &&
+                static_cast<uint64_t>(e.st.st_ino) == skip_dir->ino) {
+                stats.errors.push_back(e.rel_path + ": the library (photofactory.storage_dir) is never scanned");
+                continue;
+            }
             if (depth + 1 > max_depth) {
                 stats.errors.push_back(e.rel_path + ": folder nesting deeper than " + std::to_string(max_depth));
                 continue;
@@ -49,7 +54,7 @@ void walk(int dir_fd, const std::string& prefix, int depth, int max_depth,
                 stats.errors.push_back(e.rel_path + ": " + std::strerror(errno));
                 continue;
             }
-            walk(child, e.rel_path, depth + 1, max_depth, visit, stats);
+            walk(child, e.rel_path, depth + 1, max_depth, visit, stats, skip_dir);
             continue;
         }
         e.type = S_ISREG(e.st.st_mode) ? EntryType::Regular
@@ -65,7 +70,7 @@ void walk(int dir_fd, const std::string& prefix, int depth, int max_depth,
 }  // namespace
 
 void scan_inbox(int root_fd, const std::function<void(const InboxEntry&)>& visit, ScanStats& stats,
-                int max_depth) {
+                int max_depth, const FileIdentity* skip_dir) {
     int fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) {
         stats.errors.push_back(std::string("inbox: ") + std::strerror(errno));
@@ -73,7 +78,7 @@ void scan_inbox(int root_fd, const std::function<void(const InboxEntry&)>& visit
     }
     // A dup shares the directory offset with root_fd: rewind so every scan sees all entries.
     lseek(fd, 0, SEEK_SET);
-    walk(fd, "", 0, max_depth, visit, stats);
+    walk(fd, "", 0, max_depth, visit, stats, skip_dir);
 }
 
 }  // namespace pf

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_identity.hpp"
 #include "core/inbox_rules.hpp"
 
 namespace pf {
@@ -32,8 +33,10 @@ struct ScanStats {
 
 // Calls visit() for every non-directory entry below root_fd (hidden and
 // ignored folders are not descended into; their names are not visited).
-// Symlinked folders are visited as Symlink entries, never entered.
+// Symlinked folders are visited as Symlink entries, never entered. A folder
+// with the device+inode of *skip_dir (the library, should it be mounted or
+// bound into the inbox) is never entered either, and reported in stats.errors.
 void scan_inbox(int root_fd, const std::function<void(const InboxEntry&)>& visit, ScanStats& stats,
-                int max_depth = 64);
+                int max_depth = 64, const FileIdentity* skip_dir = nullptr);
 
 }  // namespace pf

@@ -13,6 +13,10 @@ namespace pf {
 class InboxWatcher {
 public:
     explicit InboxWatcher(const std::string& root);  // throws IoError if inotify is unavailable
+    // Watches the tree below the open folder root_fd (duplicated, not taken).
+    // Every folder is reached from it one component at a time with O_NOFOLLOW:
+    // a folder swapped for a link is never watched through.
+    explicit InboxWatcher(int root_fd);
     ~InboxWatcher();
     InboxWatcher(const InboxWatcher&) = delete;
     InboxWatcher& operator=(const InboxWatcher&) = delete;
@@ -25,10 +29,12 @@ public:
     size_t watch_count() const { return paths_.size(); }
 
 private:
-    void add_tree(const std::string& path, int depth);
+    void start(int root_fd);
+    void add_tree(const std::string& rel, int depth);
     int fd_ = -1;
+    int root_fd_ = -1;
     bool incomplete_ = false;
-    std::unordered_map<int, std::string> paths_;  // watch descriptor -> folder
+    std::unordered_map<int, std::string> paths_;  // watch descriptor -> folder, relative to the root
 };
 
 }  // namespace pf

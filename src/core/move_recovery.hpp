@@ -9,10 +9,10 @@
 namespace pf {
 
 struct InterruptedMove {
-    std::string inbox_root;    // absolute
-    std::string source_rel;    // raw bytes, relative to inbox_root
-    std::string storage_root;  // absolute
-    std::string dest_rel;      // relative to storage_root
+    int inbox_fd = -1;         // the open inbox root
+    std::string source_rel;    // raw bytes, relative to the inbox root
+    int storage_fd = -1;       // the open library root
+    std::string dest_rel;      // relative to the library root
     std::string sha256;        // expected content; empty when unknown (some rejected files)
 };
 
@@ -22,9 +22,14 @@ struct RecoveryDecision {
     std::string note;          // what was found, for the log
 };
 
-// Never deletes a file whose content is not verified to exist at the
-// destination. Cleans the move's own temporary copy (".pf-incoming-*")
-// when the move is rolled back.
+// Every path is walked from the open roots one component at a time with
+// O_NOFOLLOW and acted on with *at() calls: a folder swapped for a symbolic
+// link (to the data directory, say) leads nowhere. The inbox source is
+// released only on proof that the destination holds it — the same inode, or
+// the source's own bytes hashing to the verified destination's — and only
+// while it still is the entry that was checked. Never deletes a user's file
+// otherwise. Cleans the move's own temporary copies (".pf-incoming-*") when
+// the move is rolled back.
 RecoveryDecision resolve_interrupted_move(const InterruptedMove& m);
 
 }  // namespace pf

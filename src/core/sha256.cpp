@@ -47,11 +47,12 @@ std::string Sha256::hex_digest() {
     return out;
 }
 
-std::string sha256_file_fd(int fd) {
+std::string sha256_file_fd(int fd, bool (*cancelled)(void*), void* cancel_ctx) {
     Sha256 h;
     std::vector<unsigned char> buf(1 << 20);
     off_t off = 0;
     for (;;) {
+        if (cancelled != nullptr && cancelled(cancel_ctx)) throw Cancelled();
         ssize_t n = pread(fd, buf.data(), buf.size(), off);
         if (n < 0) {
             if (errno == EINTR) continue;

@@ -28,6 +28,7 @@ private:
 };
 
 // Hashes a whole open file from offset 0 with pread (used to verify copies).
-std::string sha256_file_fd(int fd);
+// cancelled (may be null) is polled between 1 MB reads; true throws Cancelled.
+std::string sha256_file_fd(int fd, bool (*cancelled)(void*) = nullptr, void* cancel_ctx = nullptr);
 
 }  // namespace pf

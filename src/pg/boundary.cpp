@@ -1,12 +1,36 @@
 #include "pg/boundary.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 namespace pf::pg {
 namespace {
 
+// Core messages carry raw inbox names: invalid UTF-8 and control characters
+// (a newline forging a log line) become "%XX", as names do in the ledger.
+// No allocation: this runs inside a catch handler.
 void copy_message(CaughtError& out, const char* msg) noexcept {
-    std::snprintf(out.message, sizeof out.message, "%s", msg ? msg : "(no message)");
+    if (msg == nullptr) msg = "(no message)";
+    size_t o = 0;
+    const size_t cap = sizeof out.message - 1;
+    for (const unsigned char* p = reinterpret_cast<const unsigned char*>(msg); *p != '\0' && o < cap;) {
+        int len = *p < 0x80 ? 1 : pg_utf_mblen(p);
+        bool legal = *p >= 0x20 && *p != 0x7F;
+        for (int k = 1; legal && k < len; k++) legal = p[k] != '\0';  // never read past the end
+        legal = legal && (len == 1 || pg_utf8_islegal(p, len));
+        if (!legal) {
+            if (o + 3 > cap) break;
+            std::snprintf(out.message + o, 4, "%%%02X", *p);
+            o += 3;
+            p++;
+            continue;
+        }
+        if (o + static_cast<size_t>(len) > cap) break;
+        std::memcpy(out.message + o, p, static_cast<size_t>(len));
+        o += static_cast<size_t>(len);
+        p += len;
+    }
+    out.message[o] = '\0';
 }
 
 int sqlstate_for_errno(int e) noexcept {
@@ -28,6 +52,9 @@ int sqlstate_for_errno(int e) noexcept {
 void classify_current_exception(CaughtError& out) noexcept {
     try {
         throw;
+    } catch (const pf::Cancelled& e) {
+        out.sqlstate = ERRCODE_QUERY_CANCELED;
+        copy_message(out, e.what());
     } catch (const pf::RejectError& e) {
         out.sqlstate = ERRCODE_DATA_EXCEPTION;
         copy_message(out, e.what());
@@ -47,6 +74,9 @@ void classify_current_exception(CaughtError& out) noexcept {
 }
 
 void raise_caught(const char* context, const CaughtError& err) {
+    // The core stopped because an interrupt is pending (statement_timeout, a
+    // cancel, a termination): let PostgreSQL raise it with its own message.
+    if (err.sqlstate == ERRCODE_QUERY_CANCELED) CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(err.sqlstate), errmsg("%s: %s", context, err.message)));
     pg_unreachable();
 }

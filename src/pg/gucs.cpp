@@ -2,6 +2,10 @@
 
 #include "pg/pg_headers.hpp"
 
+#include <exception>
+
+#include "core/root_guard.hpp"
+
 namespace pf::pg {
 
 char* guc_database = nullptr;
@@ -18,6 +22,14 @@ int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
 int guc_geocoder_workers = 1;
 double guc_geocoder_max_km = 30.0;
+int guc_max_file_size_mb = 0;
+int guc_storage_mode = 0;
+
+unsigned long long max_file_size_bytes() {
+    return guc_max_file_size_mb > 0 ? static_cast<unsigned long long>(guc_max_file_size_mb) << 20 : 0;
+}
+unsigned storage_dir_mode() { return static_cast<unsigned>(guc_storage_mode) & 07777; }
+unsigned storage_file_mode() { return storage_dir_mode() & 0666; }
 
 namespace {
 
@@ -32,10 +44,54 @@ bool check_absolute_dir(char** newval, void**, GucSource) {
     return true;
 }
 
+// The library inside the inbox (or the reverse) is refused as it is set.
+// Only against the other setting's current value: when both change in one
+// reload the librarian's own guard (pf::roots_conflict) catches the rest.
+bool check_root(char** newval, const char* other, const char* other_name) {
+    if (*newval == nullptr || (*newval)[0] == '\0' || other == nullptr || other[0] == '\0') return true;
+    bool overlap = true;
+    try {
+        overlap = pf::paths_overlap(*newval, other);
+    } catch (...) {
+        GUC_check_errdetail("Out of memory while comparing folders.");
+        return false;
+    }
+    if (overlap) {
+        GUC_check_errdetail("It overlaps %s (\"%s\"): the inbox and the library must be separate folders, neither "
+                            "inside the other.", other_name, other);
+        return false;
+    }
+    return true;
+}
+
+bool check_inbox_dir(char** newval, void** extra, GucSource source) {
+    return check_absolute_dir(newval, extra, source) && check_root(newval, guc_storage_dir, "photofactory.storage_dir");
+}
+
+bool check_storage_dir(char** newval, void** extra, GucSource source) {
+    return check_absolute_dir(newval, extra, source) && check_root(newval, guc_inbox_dir, "photofactory.inbox_dir");
+}
+
 bool check_timezone_name(char** newval, void**, GucSource) {
     if (*newval == nullptr || (*newval)[0] == '\0') return true;  // server TimeZone
     if (pg_tzset(*newval) == nullptr) {
         GUC_check_errdetail("Time zone \"%s\" is not known.", *newval);
+        return false;
+    }
+    return true;
+}
+
+// Shown in octal, like unix_socket_permissions.
+const char* show_storage_mode() {
+    static char buf[12];
+    snprintf(buf, sizeof buf, "%04o", guc_storage_mode);
+    return buf;
+}
+
+// A library folder the server itself cannot enter and write would stop ingestion.
+bool check_storage_mode(int* newval, void**, GucSource) {
+    if (*newval != 0 && (*newval & 0700) != 0700) {
+        GUC_check_errdetail("The owner (the server's user) needs rwx: use e.g. 0700, 0750 or 0755.");
         return false;
     }
     return true;
@@ -56,12 +112,12 @@ void define_gucs() {
     DefineCustomStringVariable(
         "photofactory.inbox_dir", "Folder the librarian ingests from (phones sync into it).",
         "Absolute path. Empty disables ingestion.", &guc_inbox_dir, "", PGC_SIGHUP, path_flags,
-        check_absolute_dir, nullptr, nullptr);
+        check_inbox_dir, nullptr, nullptr);
 
     DefineCustomStringVariable(
         "photofactory.storage_dir", "Library root holding Originals/, Duplicates/ and Rejected/.",
         "Absolute path. Empty disables ingestion.", &guc_storage_dir, "", PGC_SIGHUP, path_flags,
-        check_absolute_dir, nullptr, nullptr);
+        check_storage_dir, nullptr, nullptr);
 
     DefineCustomStringVariable(
         "photofactory.default_timezone",
@@ -116,6 +172,18 @@ void define_gucs() {
         "Farthest a photo may be from a place and still be named after it.",
         "Beyond it (open sea, Antarctica) a photo is geocoded with an unknown place.", &guc_geocoder_max_km,
         30.0, 0.1, 20100.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.max_file_size", "Files larger than this are not read but moved to Rejected/ (reason too_large).",
+        "Bounds the work one file can cause (a huge or sparse file). 0 means no limit.", &guc_max_file_size_mb, 0, 0,
+        INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.storage_mode",
+        "Permissions of the folders the librarian creates in the library; stored files get the same without x bits.",
+        "Octal, e.g. 0750 (folders rwxr-x---, files rw-r-----) so a group can read the library. "
+        "0 keeps 0.1.0's behaviour: folders 0750 minus the server's umask (0700), files keep their mode.",
+        &guc_storage_mode, 0, 0, 07777, PGC_SIGHUP, 0, check_storage_mode, nullptr, show_storage_mode);
 
     MarkGUCPrefixReserved("photofactory");
 }

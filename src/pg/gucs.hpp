@@ -18,6 +18,15 @@ extern int guc_min_free_space_mb;     // photofactory.min_free_space
 extern bool guc_ingest_enabled;       // photofactory.ingest_enabled
 extern int guc_geocoder_workers;      // photofactory.geocoder_workers
 extern double guc_geocoder_max_km;    // photofactory.geocoder_max_km
+extern int guc_max_file_size_mb;      // photofactory.max_file_size (0: no limit)
+extern int guc_storage_mode;          // photofactory.storage_mode (0: as 0.1.0, umask decides)
+
+// photofactory.max_file_size in bytes (0: no limit).
+unsigned long long max_file_size_bytes();
+// Modes for what the library gets: folders, and regular files (the folder
+// mode without execute bits). 0 when photofactory.storage_mode is 0.
+unsigned storage_dir_mode();
+unsigned storage_file_mode();
 
 // Upper bound of photofactory.librarian_workers: shared memory is sized for it.
 constexpr int kMaxLibrarians = 16;

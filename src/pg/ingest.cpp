@@ -20,6 +20,7 @@
 #include "core/safe_move.hpp"
 #include "pg/boundary.hpp"
 #include "pg/core_setup.hpp"
+#include "pg/gucs.hpp"
 #include "pg/timezone.hpp"
 #include "pg/worker.hpp"
 
@@ -43,6 +44,7 @@ struct FileWork {
     // read step
     int kind;
     char reject_reason[32];
+    pf::FileIdentity identity;  // the entry as read: the move insists on finding it
     char sha256[65];
     char date_folder[16];
     char safe_name[1024];
@@ -66,6 +68,8 @@ struct FileWork {
     bool moved;
     char final_rel[2048];
     int move_errno;
+    bool move_unstable;    // the entry changed since it was read: it waits
+    bool storage_blocked;  // the library cannot take files now: pause, do not count
 };
 
 struct ItemSet {
@@ -94,15 +98,25 @@ void read_step(void* arg) {
         opts.utc_offset_for = utc_offset_minutes_in_zone;
         opts.utc_offset_ctx = const_cast<pg_tz*>(zone);
         opts.default_zone_name = zone_name;
+        opts.max_bytes = max_file_size_bytes();
+        opts.cancelled = core_should_stop;
         pf::InboxRead r;
         if (w->force_reject != nullptr) {
             r.outcome = pf::InboxRead::Outcome::Rejected;
             r.reason = pf::RejectReason::Unreadable;
             r.detail = w->force_reject;
+            r.identity = pf::entry_identity(w->target->inbox_fd, w->rel);
         } else {
             // The bytes are made durable for the whole batch at once, later.
-            r = pf::read_inbox_file(w->target->inbox_fd, w->rel, opts, pf::DataSync::StartWriteback);
+            try {
+                r = pf::read_inbox_file(w->target->inbox_fd, w->rel, opts, pf::DataSync::StartWriteback);
+            } catch (const pf::Cancelled&) {
+                // Stopping (shutdown, cancel): not the file's fault; it waits.
+                r.outcome = pf::InboxRead::Outcome::Unstable;
+                r.detail = "reading was interrupted";
+            }
         }
+        w->identity = r.identity;
         std::string rel(w->rel);
         std::string leaf = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
         std::string safe = pf::sanitize_filename(leaf).name;
@@ -463,7 +477,10 @@ struct Fd {
 void move_step(void* arg) {
     auto* w = static_cast<FileWork*>(arg);
     w->move_errno = 0;
+    w->move_unstable = false;
+    w->storage_blocked = false;
     pf_core_call("moving file", [&]() {
+        Fd dst;
         try {
             std::string leaf;
             Fd src;
@@ -471,12 +488,28 @@ void move_step(void* arg) {
             if (src.fd < 0) throw pf::IoError("opening the inbox folder", errno);
             std::string dest(w->dest_rel);
             size_t slash = dest.rfind('/');
-            Fd dst;
-            dst.fd = pf::ensure_dir_path(w->target->storage_fd, dest.substr(0, slash), true);
-            pf::MoveResult r = pf::move_no_replace(src.fd, leaf, dst.fd, dest.substr(slash + 1), w->sha256, false);
+            dst.fd = pf::ensure_dir_path(w->target->storage_fd, dest.substr(0, slash), true,
+                                         static_cast<mode_t>(storage_dir_mode()));
+            pf::MoveOptions o;
+            o.expected_sha256 = w->sha256;
+            o.expect = w->identity;
+            // A hard link's other names are outside our control: the library
+            // gets its own verified copy, never a shared inode.
+            o.copy = (w->kind == kRead || w->kind == kSidecar) && w->identity.nlink > 1;
+            o.file_mode = static_cast<mode_t>(storage_file_mode());
+            pf::MoveResult r = pf::move_no_replace(src.fd, leaf, dst.fd, dest.substr(slash + 1), o);
             snprintf(w->final_rel, sizeof w->final_rel, "%s/%s", dest.substr(0, slash).c_str(), r.final_name.c_str());
+        } catch (const pf::RejectError& e) {
+            w->move_unstable = e.reason == pf::RejectReason::Unstable;
+            throw;
         } catch (const pf::IoError& e) {
             w->move_errno = e.err;
+            // Whose problem is it? A library folder the server may not write
+            // (or create) stops every file alike: pause, like a full disk.
+            // Only what concerns the file itself counts toward rejecting it.
+            bool denied = e.err == EACCES || e.err == EPERM;
+            w->storage_blocked = e.err == ENOSPC || e.err == EDQUOT || e.err == EROFS ||
+                                 (denied && (dst.fd < 0 || faccessat(dst.fd, ".", W_OK | X_OK, AT_EACCESS) != 0));
             throw;
         }
     });
@@ -635,8 +668,9 @@ void ingest_batch(const IngestTarget& target, const BatchFile* reqs, int n, Inge
             w->moved = true;
             continue;
         }
-        w->out->disk_full = w->move_errno == ENOSPC || w->move_errno == EDQUOT || w->move_errno == EROFS;
-        fail(w, IngestResult::Failed, "%s", w->out->reason);
+        w->out->storage_paused = w->storage_blocked;
+        if (w->move_unstable) fail(w, IngestResult::Unstable, "%s", w->out->reason);
+        else fail(w, IngestResult::Failed, "%s", w->out->reason);
         undo[nundo++] = w;
     }
     if (nundo > 0) {
@@ -747,6 +781,7 @@ void list_step(void* arg) {
 }
 
 struct ResolveWork {
+    const IngestTarget* target;
     PendingRow* row;
     bool finish;
     char final_rel[2048];
@@ -756,8 +791,33 @@ struct ResolveWork {
 void resolve_step(void* arg) {
     auto* r = static_cast<ResolveWork*>(arg);
     pf_core_call("recovering an interrupted move", [&]() {
-        pf::InterruptedMove m{r->row->inbox_root, r->row->source_rel, r->row->storage_root, r->row->dest_rel,
-                              r->row->sha256};
+        // Rows are resolved from open roots, never from paths built as text:
+        // the current roots when the row names them, else the row's own (a
+        // root is configured by the superuser; nothing below it is followed).
+        struct Root {
+            int fd = -1;
+            bool own = false;
+            Root(const char* dir, int current_fd, const char* current_dir) {
+                if (strcmp(dir, current_dir) == 0) {
+                    fd = current_fd;
+                    return;
+                }
+                fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                own = fd >= 0;
+            }
+            ~Root() {
+                if (own) close(fd);
+            }
+        };
+        Root inbox(r->row->inbox_root, r->target->inbox_fd, r->target->inbox_dir);
+        Root storage(r->row->storage_root, r->target->storage_fd, r->target->storage_dir);
+        if (storage.fd < 0) throw pf::IoError("opening the library root of a journal row", errno);
+        pf::InterruptedMove m;
+        m.inbox_fd = inbox.fd;
+        m.source_rel = r->row->source_rel;
+        m.storage_fd = storage.fd;
+        m.dest_rel = r->row->dest_rel;
+        m.sha256 = r->row->sha256;
         pf::RecoveryDecision d = pf::resolve_interrupted_move(m);
         r->finish = d.finish;
         snprintf(r->final_rel, sizeof r->final_rel, "%s", d.final_rel.c_str());
@@ -793,6 +853,7 @@ int recover_journal(const IngestTarget& target) {
         for (int i = 0; i < list.n; i++) {
             ResolveWork rw;
             memset(&rw, 0, sizeof rw);
+            rw.target = &target;
             rw.row = &list.rows[i];
             if (!run_guarded("recovering an interrupted move", resolve_step, &rw, nullptr, 0)) continue;
             if (run_in_transaction(rw.finish ? "recovering journal entry" : "dropping journal entry",

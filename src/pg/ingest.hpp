@@ -32,7 +32,8 @@ enum class IngestResult { Ingested, Duplicate, Rejected, Unstable, Vanished, Fai
 
 struct IngestOutcome {
     IngestResult result;
-    bool disk_full;           // the move failed with ENOSPC/EDQUOT/EROFS: pause ingestion
+    bool storage_paused;      // the library cannot take files (ENOSPC, EDQUOT, EROFS, or a library
+                              // folder the server may not write): pause ingestion, do not count
     bool needs_recovery;      // a journal row was left behind: run recover_journal again
     char asset_id[40];        // the new asset, or the one it duplicates
     char stored_path[2048];   // absolute path where the file now is ("" if it did not move)

@@ -21,7 +21,10 @@
 #include <vector>
 
 #include "core/companions.hpp"
+#include "core/file_identity.hpp"
 #include "core/filename_sanitize.hpp"
+#include "core/ingest_request.hpp"
+#include "core/root_guard.hpp"
 #include "core/inbox_rules.hpp"
 #include "core/inbox_scan.hpp"
 #include "core/inbox_watch.hpp"
@@ -90,6 +93,19 @@ uint32 path_hash(const std::string& s) {
     return h;
 }
 
+// Raw inbox names (newlines, invalid UTF-8) escaped for the server log, as
+// the ledger shows them, into a caller's buffer (the worker's long-lived
+// memory context must not collect a string per log line).
+struct LogText {
+    char text[2048];
+    explicit LogText(const char* raw) {
+        pf_core_call("escaping a name for the log", [&] {
+            std::string safe = pf::escape_for_log(raw);
+            snprintf(text, sizeof text, "%s", safe.c_str());
+        });
+    }
+};
+
 void set_problem(const char* status, const char* fmt, ...) pg_attribute_printf(2, 3);
 void set_problem(const char* status, const char* fmt, ...) {
     snprintf(st.status, sizeof st.status, "%s", status);
@@ -109,6 +125,21 @@ void close_dirs() {
     });
 }
 
+// Overlapping roots are refused with a clear message, logged once per
+// configuration rather than on every 5 s retry.
+bool refuse_roots(const char* conflict) {
+    if (conflict == nullptr || conflict[0] == '\0') return false;
+    static char logged[512] = "";
+    if (strcmp(logged, conflict) != 0) {
+        ereport(WARNING, (errmsg("photofactory %s: not ingesting: %s", g_worker.label, conflict),
+                          errhint("The library must not be inside the inbox (it would be ingested again) nor the "
+                                  "inbox inside the library. Point the two settings at separate folders and reload.")));
+        snprintf(logged, sizeof logged, "%s", conflict);
+    }
+    set_problem("ERROR", "Refusing to ingest: %s", conflict);
+    return true;
+}
+
 bool open_dirs() {
     if (st.inbox_fd >= 0 && st.storage_fd >= 0) return true;
     close_dirs();
@@ -116,6 +147,13 @@ bool open_dirs() {
         set_problem("WARNING", "Idle: photofactory.%s is not set", guc_inbox_dir[0] == '\0' ? "inbox_dir" : "storage_dir");
         return false;
     }
+    // First by name, before the library root may be created inside the inbox.
+    const char* in_dir = guc_inbox_dir;
+    const char* lib_dir = guc_storage_dir;
+    if (refuse_roots(pf_core_call_cstring("checking the folders", [&] {
+            return pf::roots_conflict(in_dir, -1, lib_dir, -1);
+        })))
+        return false;
     // The roots themselves are chosen by the superuser and may be links;
     // nothing below them is ever followed.
     st.inbox_fd = open(guc_inbox_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -123,7 +161,9 @@ bool open_dirs() {
         set_problem("ERROR", "Cannot open inbox %s: %s", guc_inbox_dir, strerror(errno));
         return false;
     }
-    if (mkdir(guc_storage_dir, 0750) != 0 && errno != EEXIST) {
+    if (mkdir(guc_storage_dir, 0750) == 0) {
+        if (storage_dir_mode() != 0) (void)chmod(guc_storage_dir, storage_dir_mode());
+    } else if (errno != EEXIST) {
         set_problem("ERROR", "Cannot create storage %s: %s", guc_storage_dir, strerror(errno));
         close_dirs();
         return false;
@@ -131,6 +171,14 @@ bool open_dirs() {
     st.storage_fd = open(guc_storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st.storage_fd < 0) {
         set_problem("ERROR", "Cannot open storage %s: %s", guc_storage_dir, strerror(errno));
+        close_dirs();
+        return false;
+    }
+    // Then the folders themselves: links and other spellings of one folder.
+    int in_fd = st.inbox_fd, lib_fd = st.storage_fd;
+    if (refuse_roots(pf_core_call_cstring("checking the folders", [&] {
+            return pf::roots_conflict(in_dir, in_fd, lib_dir, lib_fd);
+        }))) {
         close_dirs();
         return false;
     }
@@ -144,16 +192,39 @@ bool open_dirs() {
     return true;
 }
 
+// The folders are pinned by the descriptors opened above; the settings name
+// paths. A folder renamed and recreated, or a disk mounted over it, would
+// leave the librarian working in the old tree (new photos unseen, files
+// stored where the ledger does not say). Checked before each scan and batch:
+// when a path no longer leads to the open folder, both are reopened.
+bool roots_moved() {
+    if (st.inbox_fd < 0 || st.storage_fd < 0) return false;
+    auto moved = [](const char* path, int fd) {
+        struct stat by_path, by_fd;
+        if (fstat(fd, &by_fd) != 0 || stat(path, &by_path) != 0) return true;
+        return by_path.st_dev != by_fd.st_dev || by_path.st_ino != by_fd.st_ino;
+    };
+    const char* which = moved(st.inbox_dir, st.inbox_fd)       ? "photofactory.inbox_dir"
+                        : moved(st.storage_dir, st.storage_fd) ? "photofactory.storage_dir"
+                                                               : nullptr;
+    if (which == nullptr) return false;
+    ereport(LOG, (errmsg("photofactory %s: %s (%s) no longer leads to the folder in use (renamed, replaced or "
+                         "mounted over); reopening the inbox and the library",
+                         g_worker.label, which, which[14] == 'i' ? st.inbox_dir : st.storage_dir)));
+    close_dirs();
+    return true;
+}
+
 void start_watcher() {
     if (heap.watcher != nullptr || st.inotify_failed) return;
     char err[512] = "";
     struct Arg {
-        const char* dir;
+        int fd;
         char* err;
-    } a{st.inbox_dir, err};
+    } a{st.inbox_fd, err};
     auto fn = [](void* p) {
         auto* a = static_cast<Arg*>(p);
-        pf_core_call("starting inotify", [a] { heap.watcher = new pf::InboxWatcher(a->dir); });
+        pf_core_call("starting inotify", [a] { heap.watcher = new pf::InboxWatcher(a->fd); });
     };
     if (!run_guarded("starting inotify", fn, &a, err, sizeof err)) {
         st.inotify_failed = true;
@@ -226,8 +297,8 @@ void record(const IngestOutcome& o, const char* rel) {
         case IngestResult::Rejected: st.rejected++; break;
         case IngestResult::Failed:
             st.failed++;
-            if (o.disk_full) {
-                set_problem("ERROR", "Paused: storage is full or read-only (%s); retrying every %ld s", o.reason,
+            if (o.storage_paused) {
+                set_problem("ERROR", "Paused: storage is full, read-only or not writable (%s); retrying every %ld s", LogText(o.reason).text,
                             kDiskFullRetryMs / 1000);
                 st.paused_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kDiskFullRetryMs);
             }
@@ -243,8 +314,13 @@ void scan_step(void* arg) {
     int n = guc_librarian_workers > 0 ? guc_librarian_workers : 1;
     int me = g_worker.index;
     int fd = st.inbox_fd;
+    int lib_fd = st.storage_fd;
     int unlisted = 0;
     pf_core_call("scanning the inbox", [&] {
+        // Never into the library, whatever way it is reached (a bind mount).
+        struct stat lib;
+        pf::FileIdentity skip;
+        if (fstat(lib_fd, &lib) == 0) skip = pf::identity_of(lib);
         std::vector<pf::InboxEntry> found;
         std::vector<std::string> found_keys;
         auto* transit = new std::unordered_map<std::string, int64_t>();
@@ -264,7 +340,7 @@ void scan_step(void* arg) {
                 found.push_back(e);
                 found_keys.push_back(pf::inbox_companion_key(e.rel_path));
             },
-            stats);
+            stats, 64, &skip);
         // Members of a group next to each other, so a batch never splits one.
         std::vector<size_t> order(found.size());
         std::iota(order.begin(), order.end(), 0);
@@ -372,6 +448,9 @@ void claim_step(void* arg) {
 
 // Ingests the collected batch and does the per-file bookkeeping.
 void flush_batch(int n) {
+    // The scan's list is of another tree once the folders moved: start again
+    // (st.inbox_fd < 0: found moved by an earlier batch of this round).
+    if (st.inbox_fd < 0 || roots_moved()) return;
     if (n == 0) return;
     int nclaims = 0;
     if (guc_librarian_workers > 1) {
@@ -429,7 +508,7 @@ void ingest_batch_and_record(int n) {
             note_settle(batch_files[i].wait_left);
             continue;
         }
-        if (out.result == IngestResult::Failed && !out.disk_full) {
+        if (out.result == IngestResult::Failed && !out.storage_paused) {
             int attempts = 0;
             bool gave_up = batch_files[i].give_up[0] != '\0';
             const char* reason = out.reason;
@@ -448,11 +527,11 @@ void ingest_batch_and_record(int n) {
                 int owner = static_cast<int>(path_hash((*heap.keys)[batch_files[i].entry]) %
                                              static_cast<uint32>(guc_librarian_workers > 0 ? guc_librarian_workers : 1));
                 ereport(owner == g_worker.index ? WARNING : DEBUG1, (errmsg("photofactory %s: leaving \"%s\" in the inbox: it cannot be moved, not even to Rejected/: %s",
-                                         g_worker.label, e.rel_path.c_str(), out.reason),
+                                         g_worker.label, LogText(e.rel_path.c_str()).text, LogText(out.reason).text),
                                   errhint("Check that the server's user may rename files in that folder; the file is retried once it changes.")));
             } else {
                 ereport(LOG, (errmsg("photofactory %s: could not ingest \"%s\" (attempt %d of %d): %s", g_worker.label,
-                                     e.rel_path.c_str(), attempts, kMaxAttempts, out.reason)));
+                                     LogText(e.rel_path.c_str()).text, attempts, kMaxAttempts, LogText(out.reason).text)));
             }
         }
         record(out, e.rel_path.c_str());
@@ -492,6 +571,7 @@ void process_entries() {
         if (wrapped && start > 0 && g >= start) break;
         if (worker_should_exit() || ConfigReloadPending) break;
         if (GetCurrentTimestamp() < st.paused_until) break;
+        if (st.inbox_fd < 0) break;  // the folders moved (roots_moved): rescan
         size_t end = g + 1;
         while (end < total && (*heap.keys)[end] == (*heap.keys)[g]) end++;
         if (wrapped && start > 0 && end > start) end = start;  // never re-visit the first group
@@ -577,7 +657,7 @@ void process_entries() {
     }
     // Files collected but not yet touched wait for the next round when the
     // worker is stopping or ingestion paused.
-    if (nb > 0 && !worker_should_exit() && GetCurrentTimestamp() >= st.paused_until) {
+    if (nb > 0 && !worker_should_exit() && GetCurrentTimestamp() >= st.paused_until && st.inbox_fd >= 0) {
         snprintf(task, sizeof task, "Processing the last %d of %zu files in %s", nb, total, st.inbox_dir);
         pgstat_report_activity(STATE_RUNNING, task);
         heartbeat(task, false);
@@ -588,16 +668,26 @@ void process_entries() {
 void serve_requests() {
     char path[MAXPGPATH];
     int slot;
+    // The inbox as configured, without trailing slashes.
+    size_t plen = strlen(st.inbox_dir);
+    while (plen > 1 && st.inbox_dir[plen - 1] == '/') plen--;
     while ((slot = take_ingest_request(path, sizeof path)) >= 0) {
-        size_t plen = strlen(st.inbox_dir);
         const char* rel = nullptr;
-        if (st.inbox_fd >= 0 && strncmp(path, st.inbox_dir, plen) == 0 && path[plen] == '/' && path[plen + 1] != '\0' &&
-            strstr(path, "/../") == nullptr && strstr(path, "/./") == nullptr)
-            rel = path + plen + 1;
+        if (st.inbox_fd >= 0 && strncmp(path, st.inbox_dir, plen) == 0 && path[plen] == '/') rel = path + plen + 1;
         if (rel == nullptr) {
             complete_ingest_request(slot, "refused", "", "", "path is not inside photofactory.inbox_dir");
             continue;
         }
+        // Exactly the scan's rules, and one regular file only.
+        int fd = st.inbox_fd;
+        char* refusal = pf_core_call_cstring("checking an ingest_file() path",
+                                             [&] { return pf::ingest_request_refusal(fd, rel); });
+        if (refusal[0] != '\0') {
+            complete_ingest_request(slot, "refused", "", "", refusal);
+            pfree(refusal);
+            continue;
+        }
+        pfree(refusal);
         IngestOutcome out;
         ingest_one(target(), rel, &out);
         record(out, rel);
@@ -656,6 +746,7 @@ void librarian_main() {
         }
         announced_wait = false;
 
+        roots_moved();  // reopened just below when they moved
         if (!open_dirs()) {
             heartbeat(st.problem, false);
             worker_sleep(5000);

@@ -130,7 +130,8 @@ Datum pf_inbox_report_json(PG_FUNCTION_ARGS) {
     int fd = OpenTransientFile(guc_inbox_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) ereport(ERROR, (errcode_for_file_access(), errmsg("could not open inbox \"%s\": %m", guc_inbox_dir)));
     int settle = guc_settle_time_s;
-    char* json = pf_core_call_cstring("inbox_report", [&]() { return pf::inbox_report_json(fd, settle); });
+    unsigned long long max_bytes = max_file_size_bytes();
+    char* json = pf_core_call_cstring("inbox_report", [&]() { return pf::inbox_report_json(fd, settle, max_bytes); });
     CloseTransientFile(fd);
     PG_RETURN_DATUM(json_datum(json));
 }

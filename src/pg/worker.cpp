@@ -49,6 +49,10 @@ void worker_start(Datum main_arg, const char* service_label) {
     pgstat_report_appname(MyBgworkerEntry->bgw_type);
 }
 
+bool core_should_stop(void*) {
+    return got_sigterm || QueryCancelPending || ProcDiePending;
+}
+
 bool worker_should_exit() {
     if (got_sigterm) return true;
     // WL_EXIT_ON_PM_DEATH only fires while waiting; between files a busy

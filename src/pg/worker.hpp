@@ -38,6 +38,11 @@ Datum encode_worker_arg(WorkerKind kind, int index);
 void worker_start(Datum main_arg, const char* service_label);
 
 // True once SIGTERM arrived or a newer supervisor took over.
+// For the core's long reads (ReadOptions::cancelled): true once a cancel,
+// a statement timeout, a termination or a worker's SIGTERM is pending. Only
+// reads flags: safe inside C++ frames (never raises, never longjmps).
+bool core_should_stop(void* unused);
+
 bool worker_should_exit();
 
 // Applies a pending SIGHUP; returns true if configuration was reloaded.

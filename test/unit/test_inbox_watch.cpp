@@ -41,3 +41,17 @@ TEST(InboxWatcher, IgnoresHiddenFolders) {
     EXPECT_EQ(w.watch_count(), 1u);
     EXPECT_FALSE(w.incomplete());
 }
+
+// A folder reached through a link is never watched (nor listed) through it.
+TEST(InboxWatcher, NeverWatchesThroughLinkedFolders) {
+    pf::test::TempDir d, outside;
+    ASSERT_EQ(mkdir((outside / "sub").c_str(), 0700), 0);
+    ASSERT_EQ(symlink(outside.path().c_str(), (d / "linked").c_str()), 0);
+    ASSERT_EQ(mkdir((d / "real").c_str(), 0700), 0);
+    int root = d.open_dir();
+    pf::InboxWatcher w(root);
+    close(root);
+    EXPECT_EQ(w.watch_count(), 2u);  // the root and real/, nothing of outside/
+    outside.write("sub/new.jpg", "x");
+    EXPECT_FALSE(w.drain());
+}
