@@ -183,4 +183,11 @@ int remove_backup_temporaries(int root_fd, int max_depth) {
     return removed;
 }
 
+bool path_within(const std::string& path, const std::string& dir) {
+    if (dir.empty()) return false;
+    if (dir == "/") return true;
+    std::string d = dir.back() == '/' ? dir.substr(0, dir.size() - 1) : dir;
+    return path == d || (path.size() > d.size() && path.compare(0, d.size(), d) == 0 && path[d.size()] == '/');
+}
+
 }  // namespace pf

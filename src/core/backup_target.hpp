@@ -46,4 +46,8 @@ int open_backup_target(const std::string& path, const std::string& target_id, Ma
 // Returns how many were removed.
 int remove_backup_temporaries(int root_fd, int max_depth = 4);
 
+// True when path equals dir or lies below it (both canonical absolute paths,
+// e.g. from realpath): "/a/b" is within "/a", "/ab" is not.
+bool path_within(const std::string& path, const std::string& dir);
+
 }  // namespace pf

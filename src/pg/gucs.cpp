@@ -16,6 +16,8 @@ int guc_sidecar_wait_s = 600;
 int guc_scan_interval_s = 60;
 int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
+int guc_backup_scrub_rate_mb = 50;
+int guc_backup_scrub_interval_min = 7 * 24 * 60;
 
 namespace {
 
@@ -103,6 +105,17 @@ void define_gucs() {
     DefineCustomBoolVariable(
         "photofactory.ingest_enabled", "Pauses ingestion when off (workers keep heartbeating).", nullptr,
         &guc_ingest_enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.backup_scrub_rate",
+        "Upper bound of the backup scrub's reading rate, in MB per second per worker (0: no scrub).",
+        "The scrub re-reads every copy on every backup target; this keeps its I/O from starving ingestion.",
+        &guc_backup_scrub_rate_mb, 50, 0, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.backup_scrub_interval",
+        "Time from the end of one scrub pass of a backup target to the start of the next.",
+        "photofactory.start_backup_scrub() asks for a pass sooner.", &guc_backup_scrub_interval_min,
+        7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr, nullptr, nullptr);
 
     MarkGUCPrefixReserved("photofactory");
 }

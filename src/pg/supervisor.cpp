@@ -29,6 +29,7 @@ struct ChildSlot {
 };
 
 ChildSlot factory_slot;
+ChildSlot backup_slot;  // idles (and stays silent) while no backup target exists
 ChildSlot librarian_slots[kMaxLibrarians];
 
 bool child_alive(ChildSlot* slot) {
@@ -63,6 +64,9 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     if (kind == WorkerKind::FactoryDb) {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory factory-db");
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory factory-db");
+    } else if (kind == WorkerKind::Backup) {
+        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory backup");
+        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory backup");
     } else {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory librarian %d", index + 1);
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory librarian");
@@ -85,7 +89,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
         if (!slot->warned_no_slot)
             ereport(WARNING,
                     (errmsg("photofactory: could not start \"%s\": no free background worker slot", w.bgw_name),
-                     errhint("Increase max_worker_processes (photofactory needs 2 + photofactory.librarian_workers).")));
+                     errhint("Increase max_worker_processes (photofactory needs 3 + photofactory.librarian_workers).")));
         slot->warned_no_slot = true;
         return;
     }
@@ -94,6 +98,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
 
 void stop_all() {
     stop_child(&factory_slot);
+    stop_child(&backup_slot);
     for (auto& s : librarian_slots) stop_child(&s);
 }
 
@@ -156,6 +161,7 @@ void pf_supervisor_main(Datum) {
         } else {
             waiting_logged = false;
             ensure_child(&factory_slot, WorkerKind::FactoryDb, 0, database, generation);
+            ensure_child(&backup_slot, WorkerKind::Backup, 0, database, generation);
             for (int i = 0; i < kMaxLibrarians; i++) {
                 if (i < guc_librarian_workers)
                     ensure_child(&librarian_slots[i], WorkerKind::Librarian, i, database, generation);

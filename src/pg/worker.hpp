@@ -11,7 +11,7 @@
 
 namespace pf::pg {
 
-enum class WorkerKind : int { FactoryDb = 1, Librarian = 2 };
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Backup = 3 };
 
 // What a dynamic worker is told by the supervisor that started it.
 struct WorkerArgs {

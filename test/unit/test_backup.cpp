@@ -230,3 +230,13 @@ TEST(BackupTarget, RecoveryRemovesOnlyOurTemporariesInsideTheTree) {
     EXPECT_TRUE(exists(outside / ".pf-backup-fedcba9876543210.tmp"));
     EXPECT_TRUE(exists(t / "Originals/.pf-backup-aaaaaaaaaaaaaaaa.tmp"));
 }
+
+TEST(BackupTarget, PathWithin) {
+    EXPECT_TRUE(pf::path_within("/a/b", "/a"));
+    EXPECT_TRUE(pf::path_within("/a", "/a"));
+    EXPECT_TRUE(pf::path_within("/a/b", "/a/"));
+    EXPECT_FALSE(pf::path_within("/ab", "/a"));
+    EXPECT_FALSE(pf::path_within("/a", "/a/b"));
+    EXPECT_TRUE(pf::path_within("/x", "/"));
+    EXPECT_FALSE(pf::path_within("/x", ""));
+}
