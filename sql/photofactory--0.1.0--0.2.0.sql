@@ -143,7 +143,7 @@ RETURNS jsonb AS 'MODULE_PATHNAME', 'pf_backup_restore_file' LANGUAGE C VOLATILE
 CREATE FUNCTION photofactory._backup_storage_rel(p_final_path text)
 RETURNS text
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     SELECT CASE WHEN left(p_final_path, length(r.root) + 1) = r.root || '/'
                 THEN substr(p_final_path, length(r.root) + 2) END
@@ -156,7 +156,7 @@ $$;
 CREATE FUNCTION photofactory._backup_complete(p_asset uuid)
 RETURNS boolean
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     SELECT EXISTS (SELECT 1 FROM photofactory.backup_targets WHERE enabled)
        AND NOT EXISTS (
@@ -171,7 +171,7 @@ $$;
 CREATE FUNCTION photofactory._backup_settle(p_ids uuid[])
 RETURNS integer
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     SELECT photofactory.mark_backed_up(coalesce(array_agg(a.id), '{}'::uuid[]))
       FROM photofactory.media_assets a
@@ -186,7 +186,7 @@ CREATE FUNCTION photofactory._backup_claim(p_targets uuid[], p_limit integer)
 RETURNS TABLE (asset_id uuid, sidecar_id uuid, target_id uuid, src_rel text, file_hash text,
                size_bytes bigint, copy_status text, copy_rel text)
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     WITH claimed AS (
         SELECT a.id, a.file_hash, a.final_path, a.size_bytes
@@ -224,7 +224,7 @@ CREATE FUNCTION photofactory._backup_record_copy(p_asset uuid, p_sidecar uuid, p
                                                  p_hash text, p_size bigint)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     v_old text;
@@ -249,7 +249,7 @@ $$;
 CREATE FUNCTION photofactory._backup_source_problem(p_asset uuid, p_src_rel text, p_outcome text, p_detail text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     v_status text := CASE p_outcome WHEN 'source_mismatch' THEN 'hash_mismatch'
@@ -276,7 +276,7 @@ $$;
 CREATE FUNCTION photofactory._backup_target_state(p_target uuid, p_state text, p_detail text)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     t photofactory.backup_targets;
@@ -301,7 +301,7 @@ $$;
 CREATE FUNCTION photofactory._backup_note(p_target uuid, p_event text, p_detail text)
 RETURNS void
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     INSERT INTO photofactory.backup_events (event, target_id, target_name, path, detail)
     SELECT p_event, t.id, t.name, t.path, p_detail FROM photofactory.backup_targets t WHERE t.id = p_target
@@ -311,7 +311,7 @@ $$;
 CREATE FUNCTION photofactory._backup_scrub_batch(p_target uuid, p_interval interval, p_limit integer)
 RETURNS TABLE (copy_id bigint, asset_id uuid, sidecar_id uuid, relative_path text, file_hash text)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     t photofactory.backup_targets;
@@ -344,7 +344,7 @@ $$;
 CREATE FUNCTION photofactory._backup_scrub_result(p_copy bigint, p_status text, p_detail text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     c photofactory.asset_copies;
@@ -378,7 +378,7 @@ $$;
 CREATE FUNCTION photofactory._backup_scrub_finish(p_target uuid)
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     t photofactory.backup_targets;
@@ -401,7 +401,7 @@ $$;
 CREATE FUNCTION photofactory.add_backup_target(name text, path text)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     v_id uuid;
@@ -452,7 +452,7 @@ COMMENT ON FUNCTION photofactory.add_backup_target(text, text) IS
 CREATE FUNCTION photofactory.retire_backup_target(name text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     t photofactory.backup_targets;
@@ -482,7 +482,7 @@ COMMENT ON FUNCTION photofactory.retire_backup_target(text) IS
 CREATE FUNCTION photofactory.start_backup_scrub(name text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     n integer;
@@ -504,7 +504,7 @@ RETURNS TABLE (target text, path text, enabled boolean, state text, state_detail
                assets_copied bigint, files_copied bigint, bytes_copied numeric, assets_pending bigint,
                bad_copies bigint, scrub text, last_scrub_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     SELECT t.name, t.path, t.enabled, t.state, t.state_detail,
            (SELECT count(*) FROM photofactory.asset_copies c
@@ -537,7 +537,7 @@ COMMENT ON FUNCTION photofactory.backup_report() IS
 CREATE FUNCTION photofactory.restore_original(id uuid)
 RETURNS TABLE (file text, outcome text, target text, detail text)
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     a photofactory.media_assets;
@@ -621,7 +621,7 @@ COMMENT ON FUNCTION photofactory.restore_original(uuid) IS
 CREATE FUNCTION photofactory.restore_all(target text)
 RETURNS TABLE (asset_id uuid, file text, outcome text, detail text)
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
     t photofactory.backup_targets;
@@ -669,7 +669,7 @@ COMMENT ON FUNCTION photofactory.restore_all(text) IS
 CREATE FUNCTION photofactory._backup_sidecar_added()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 BEGIN
     UPDATE photofactory.media_assets SET is_backed_up = false WHERE id = NEW.asset_id AND is_backed_up
