@@ -11,7 +11,9 @@
 
 namespace pf::pg {
 
-enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Backup = 3 };
+// Numbers 3, 4, 6, 7 are taken by the services of other branches (geocoder,
+// thumbnailer, syncthing, dashboard): backup keeps 5.
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Backup = 5 };
 
 // What a dynamic worker is told by the supervisor that started it.
 struct WorkerArgs {
