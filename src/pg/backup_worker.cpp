@@ -242,8 +242,18 @@ void probe_targets() {
             t->usable = false;
             continue;
         }
+        bool was_paused = t->paused;
+        char why[512];
+        snprintf(why, sizeof why, "%s", t->detail);
         open_target(t);
-        if (t->usable) t->paused = false;
+        if (t->usable && was_paused) {
+            // Retried, but still paused until a copy succeeds (no ok/paused
+            // flapping in the audit trail while the disk stays full).
+            snprintf(t->state, sizeof t->state, "paused");
+            snprintf(t->detail, sizeof t->detail, "%s", why);
+        } else {
+            t->paused = false;
+        }
     }
 }
 
@@ -285,6 +295,14 @@ void write_target_states() {
     }
 }
 
+void mark_resumed(Target* t) {
+    t->paused = false;
+    snprintf(t->state, sizeof t->state, "ok");
+    t->detail[0] = '\0';
+    const char* v[3] = {t->id, "ok", nullptr};
+    exec_args("SELECT photofactory._backup_target_state($1::pg_catalog.uuid, $2, $3)", 3, v, "target state");
+}
+
 struct Round {
     int storage_fd;
     int files_copied;
@@ -300,7 +318,7 @@ void append_targets(char* buf, size_t len, bool* warn) {
     size_t used = strlen(buf);
     for (int i = 0; i < g_ntargets && used + 1 < len; i++) {
         Target* t = &g_targets[i];
-        if (t->usable || strcmp(t->state, "ok") == 0)
+        if (strcmp(t->state, "ok") == 0)
             snprintf(buf + used, len - used, "%s%s ok", i ? ", " : "", t->name);
         else {
             snprintf(buf + used, len - used, "%s%s %s (%s)", i ? ", " : "", t->name,
@@ -335,7 +353,11 @@ void copy_batch(void* arg) {
     SPITupleTable* tt = SPI_tuptable;
     uint64 n = SPI_processed;
     r->claimed_rows = static_cast<int>(n);
-    if (n == 0) return;
+    if (n == 0) {
+        for (int i = 0; i < g_ntargets; i++)
+            if (g_targets[i].usable && g_targets[i].paused) mark_resumed(&g_targets[i]);
+        return;
+    }
     StringInfoData claimed;
     initStringInfo(&claimed);
     appendStringInfoChar(&claimed, '{');
@@ -388,6 +410,7 @@ void copy_batch(void* arg) {
             exec_args("SELECT photofactory._backup_record_copy($1::pg_catalog.uuid, $2::pg_catalog.uuid,"
                       " $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int8)",
                       6, w, "recording a copy");
+            if (t->paused) mark_resumed(t);
             if (outcome == pf::CopyOutcome::Copied) {
                 r->files_copied++;
                 r->bytes += static_cast<int64>(call.bytes);
@@ -404,6 +427,11 @@ void copy_batch(void* arg) {
         failed_asset = asset;
     }
     appendStringInfoChar(&claimed, '}');
+    // A retried target that had nothing to copy is fine again.
+    for (int i = 0; i < g_ntargets; i++) {
+        Target* t = &g_targets[i];
+        if (t->usable && t->paused) mark_resumed(t);
+    }
     const char* w[1] = {claimed.data};
     exec_args("SELECT photofactory._backup_settle($1::pg_catalog.uuid[])", 1, w, "marking assets backed up");
 }
