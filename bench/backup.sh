@@ -13,7 +13,7 @@
 # PF_BENCH_PORT, default 54392; hold the install lock if it uses the installed
 # photofactory.so). Prints one line per measurement and the ratios.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source scripts/lib/common.sh
 files=${1:-200}
 mb=${2:-2}

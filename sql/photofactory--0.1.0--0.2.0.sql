@@ -665,6 +665,39 @@ $$;
 COMMENT ON FUNCTION photofactory.restore_all(text) IS
     'Restores every file missing or corrupt in Storage that has a verified copy on the named target; one row per file restored or failed';
 
+-- Opt-in automatic self-healing (photofactory.backup_auto_restore): originals
+-- that verification found missing or corrupt and that a target holds a
+-- verified copy of are restored by the worker, a few per round; one that
+-- failed is not tried again for an hour. Returns how many were restored.
+CREATE FUNCTION photofactory._backup_auto_restore(p_limit integer)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    v_id uuid;
+    n integer := 0;
+BEGIN
+    FOR v_id IN
+        SELECT i.asset_id FROM photofactory.asset_integrity i
+         WHERE i.status IN ('missing', 'hash_mismatch', 'unreadable')
+           AND EXISTS (SELECT 1 FROM photofactory.asset_copies c
+                         JOIN photofactory.backup_targets t ON t.id = c.target_id
+                        WHERE c.asset_id = i.asset_id AND c.sidecar_id IS NULL AND c.status = 'ok' AND t.enabled)
+           AND NOT EXISTS (SELECT 1 FROM photofactory.backup_events e
+                            WHERE e.asset_id = i.asset_id AND e.event = 'restore_failed'
+                              AND e.occurred_at > now() - interval '1 hour')
+         ORDER BY i.checked_at
+         LIMIT p_limit
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM photofactory.restore_original(v_id) AS r WHERE r.outcome = 'failed') THEN
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END;
+$$;
+
 -- A sidecar arriving after its asset was backed up: not on every target yet.
 CREATE FUNCTION photofactory._backup_sidecar_added()
 RETURNS trigger
@@ -695,6 +728,7 @@ REVOKE ALL ON FUNCTION photofactory._backup_scrub_batch(uuid, interval, integer)
 REVOKE ALL ON FUNCTION photofactory._backup_scrub_result(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._backup_scrub_finish(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._backup_sidecar_added() FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._backup_auto_restore(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.add_backup_target(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.retire_backup_target(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.start_backup_scrub(text) FROM PUBLIC;

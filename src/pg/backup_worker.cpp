@@ -38,6 +38,7 @@ constexpr int kBatchAssets = 20;
 constexpr int kScrubBatch = 50;
 constexpr long kIdleMs = 2000;
 constexpr long kPauseRetryMs = 10000;
+constexpr long kBatchMs = 3000;  // copying time after which a batch commits what it has
 
 struct Target {
     char id[40];
@@ -363,7 +364,12 @@ void copy_batch(void* arg) {
     appendStringInfoChar(&claimed, '{');
     char* failed_asset = nullptr;  // an asset whose original is bad: its other rows are skipped
     static CopyCall call;
+    // The claimed rows stay locked until the batch commits: a batch of big
+    // videos stops early (the rest is claimed again next round), so that
+    // nobody waits on these rows for long.
+    TimestampTz started = GetCurrentTimestamp();
     for (uint64 i = 0; i < n; i++) {
+        if (i > 0 && TimestampDifferenceExceeds(started, GetCurrentTimestamp(), kBatchMs)) break;
         HeapTuple tup = tt->vals[i];
         TupleDesc td = tt->tupdesc;
         char* asset = SPI_getvalue(tup, td, 1);
@@ -505,6 +511,14 @@ void scrub_batch(void* arg) {
     g_scrub_rr = (g_scrub_rr + 1) % (g_ntargets > 0 ? g_ntargets : 1);
 }
 
+void auto_restore(void* arg) {
+    auto* restored = static_cast<int*>(arg);
+    int rc = SPI_execute("SELECT photofactory._backup_auto_restore(10)", false, 0);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "automatic restore failed");
+    bool isnull;
+    *restored = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 struct Beat {
     const char* status;
     const char* task;
@@ -578,6 +592,12 @@ void backup_main() {
         if (r.storage_fd >= 0) close(r.storage_fd);
         bool busy = ok && r.claimed_rows > 0 && (r.files_copied + r.files_found + r.problems) > 0;
 
+        // Opt-in self-healing before the scrub: originals found missing or corrupt come back.
+        if (!busy && ok && guc_backup_auto_restore) {
+            int restored = 0;
+            if (run_in_transaction("restoring originals from backup", auto_restore, &restored) && restored > 0)
+                ereport(LOG, (errmsg("photofactory backup: restored %d originals from backup copies", restored)));
+        }
         ScrubRound sr;
         memset(&sr, 0, sizeof sr);
         if (!busy && ok && !worker_should_exit()) {

@@ -18,6 +18,7 @@ int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
 int guc_backup_scrub_rate_mb = 50;
 int guc_backup_scrub_interval_min = 7 * 24 * 60;
+bool guc_backup_auto_restore = false;
 
 namespace {
 
@@ -116,6 +117,12 @@ void define_gucs() {
         "Time from the end of one scrub pass of a backup target to the start of the next.",
         "photofactory.start_backup_scrub() asks for a pass sooner.", &guc_backup_scrub_interval_min,
         7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr, nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "photofactory.backup_auto_restore",
+        "Restore originals found missing or corrupt from a verified backup copy automatically.",
+        "Off: only photofactory.restore_original()/restore_all() restore. A corrupt original is moved to Storage/Corrupt/ first.",
+        &guc_backup_auto_restore, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     MarkGUCPrefixReserved("photofactory");
 }

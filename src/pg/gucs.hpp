@@ -18,6 +18,7 @@ extern int guc_min_free_space_mb;     // photofactory.min_free_space
 extern bool guc_ingest_enabled;       // photofactory.ingest_enabled
 extern int guc_backup_scrub_rate_mb;  // photofactory.backup_scrub_rate (MB/s, 0 = off)
 extern int guc_backup_scrub_interval_min;  // photofactory.backup_scrub_interval
+extern bool guc_backup_auto_restore;  // photofactory.backup_auto_restore
 
 // Upper bound of photofactory.librarian_workers: shared memory is sized for it.
 constexpr int kMaxLibrarians = 16;

@@ -177,6 +177,15 @@ ok "restore_all rebuilds what is missing from a target" sql_is \
   "SELECT string_agg(outcome, ',') FROM photofactory.restore_all('b') WHERE asset_id IN ($(mine))" restored
 is "$(sha256sum "$p4" | cut -d' ' -f1)" "$(hash_of "$id4")" "restore_all's file is right"
 
+# --- opt-in automatic restore of what verification finds missing ---------------
+id5=$(asset_of BK_5.jpg); p5=$(path_of "$id5")
+rm "$p5"
+sql "ALTER SYSTEM SET photofactory.backup_auto_restore = on" >/dev/null; sql "SELECT pg_reload_conf()" >/dev/null
+sql "SELECT count(*) FROM photofactory.verify_assets(1000000)" >/dev/null
+ok "the verifier's finding is restored automatically" wait_for 60 event_for restored "$id5"
+ok "with the right content" wait_for 10 test "$(sha256sum "$p5" 2>/dev/null | cut -d' ' -f1)" = "$(hash_of "$id5")"
+sql "ALTER SYSTEM RESET photofactory.backup_auto_restore" >/dev/null; sql "SELECT pg_reload_conf()" >/dev/null
+
 # --- kill -9: no counted half copy, no temporaries -----------------------------
 mv "$ta/$marker" "$aside/a"; mv "$tb/$marker" "$aside/b"
 drop bk70d BK_8.jpg BK_9.jpg BK_10.jpg BK_11.jpg
