@@ -135,6 +135,19 @@ mv "$aside/$marker" "$ta/"
 ok "a resumes by itself when its marker is back" wait_for 60 backed_up
 ok "the skip is in the audit trail" sql_is "SELECT count(*) > 0 FROM photofactory.backup_events WHERE event = 'target_skipped' AND target_name = 'a'" t
 
+# --- a read-only target: paused, resumes when writable again -------------------
+mount -o remount,ro "$tb"
+drop bk70ro BK_12.jpg
+ok "wave ro ingested" wait_for 60 ingested bk70ro 1
+ok "b is paused: read-only" wait_for 60 sql_is \
+  "SELECT state || ' ' || (state_detail LIKE '%Read-only file system%') FROM photofactory.backup_targets WHERE name = 'b'" "paused true"
+ok "a still gets the new file" wait_for 60 sql_is "SELECT count(*) FROM photofactory.asset_copies c
+  JOIN photofactory.backup_targets t ON t.id = c.target_id WHERE t.name = 'a' AND c.asset_id = '$(asset_of BK_12.jpg)'" 1
+mount -o remount,rw "$tb"
+ok "b resumes by itself once writable" wait_for 60 backed_up
+ok "the pause is in the audit trail once" sql_is \
+  "SELECT count(*) FROM photofactory.backup_events WHERE event = 'target_paused' AND target_name = 'b' AND detail LIKE '%Read-only%'" 1
+
 # --- scrub: a corrupted copy is found and healed -------------------------------
 printf 'XXXX' | dd of="$ta/$rel1" bs=1 seek=300 conv=notrunc status=none
 sql "SELECT photofactory.start_backup_scrub('a')" >/dev/null
@@ -205,7 +218,7 @@ ok "a file that only looks like one is kept" test -f "$ta/Originals/2020/2020-01
 is "$(temporaries)" 0 "no temporaries anywhere"
 ok "every counted copy verifies on disk" all_copies_verify
 is "$(sql "SELECT count(*) FROM photofactory.asset_copies c JOIN photofactory.backup_targets t ON t.id = c.target_id
-           WHERE t.enabled AND c.asset_id IN ($(mine))")" 22 "one copy per file per target (10 photos + 1 sidecar, twice; BK_7 none)"
+           WHERE t.enabled AND c.asset_id IN ($(mine))")" 24 "one copy per file per target (11 photos + 1 sidecar, twice; BK_7 none)"
 
 # --- retiring ------------------------------------------------------------------
 sql "SELECT photofactory.retire_backup_target('a')" >/dev/null
