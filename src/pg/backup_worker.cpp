@@ -468,7 +468,9 @@ void scrub_batch(void* arg) {
         // The pass started (or was under way): it may also be over.
         static ScrubCall call;
         int checked = 0;
+        TimestampTz started = GetCurrentTimestamp();  // bounded: the target's row stays locked meanwhile
         for (uint64 i = 0; i < n && !worker_should_exit(); i++) {
+            if (i > 0 && TimestampDifferenceExceeds(started, GetCurrentTimestamp(), kBatchMs)) break;
             char* copy_id = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
             call.root = t->fd;
             call.rel = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);

@@ -1,7 +1,9 @@
 // The backup copy protocol and target markers (src/core/backup_*.cpp).
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <fstream>
@@ -122,20 +124,28 @@ TEST(BackupCopy, RefusesDotDotAndAbsolutePaths) {
     EXPECT_THROW(pf::copy_verified_file(r.s, "x", r.t, "a//x", sha("x"), true), pf::IoError);
 }
 
-TEST(BackupCopy, ReadOnlyTargetIsATargetErrorAndLeavesNothing) {
-    if (geteuid() == 0) GTEST_SKIP() << "root ignores folder permissions";
+// A write that fails on the target (here EFBIG from a file size limit, as
+// ENOSPC would on a full disk) is a TargetIoError and leaves no temporary.
+TEST(BackupCopy, FailedWriteIsATargetErrorAndLeavesNothing) {
     Roots r;
-    r.storage.write(kRel, "photo bytes");
-    std::filesystem::create_directories(r.target / "Originals/2023/2023-12-25");
-    chmod((r.target / "Originals/2023/2023-12-25").c_str(), 0500);
+    r.storage.write(kRel, std::string(64 * 1024, 'p'));
+    struct rlimit old_limit;
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    auto old_handler = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = 4096;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int err = 0;
     try {
-        pf::copy_verified_file(r.s, kRel, r.t, kRel, sha("photo bytes"), true);
-        ADD_FAILURE() << "expected a TargetIoError";
+        pf::copy_verified_file(r.s, kRel, r.t, kRel, sha(std::string(64 * 1024, 'p')), true);
     } catch (const pf::TargetIoError& e) {
-        EXPECT_EQ(e.err, EACCES);
+        err = e.err;
     }
-    chmod((r.target / "Originals/2023/2023-12-25").c_str(), 0700);
+    setrlimit(RLIMIT_FSIZE, &old_limit);
+    signal(SIGXFSZ, old_handler);
+    EXPECT_EQ(err, EFBIG);
     EXPECT_EQ(count_temporaries(r.target.path()), 0);
+    EXPECT_FALSE(exists(r.target / kRel));
 }
 
 TEST(BackupCopy, VerifyFindsMissingCorruptAndOk) {
