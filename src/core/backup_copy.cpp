@@ -168,7 +168,7 @@ void write_all(int fd, const unsigned char* p, size_t n) {
 // Steps 2-4: a durable, verified temporary in dirfd. Returns its name, or ""
 // with r filled when the source is the problem (nothing is left behind).
 std::string make_verified_temporary(Source& src, const std::string& src_rel, int dirfd, const std::string& sha256,
-                                    const ReadThrottle& throttle, CopyResult* r) {
+                                    const ReadThrottle& throttle, CopyResult* r, bool verify = true) {
     std::string tmp = temporary_name();
     Fd out(openat(dirfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (out.fd < 0) throw TargetIoError("creating a temporary copy", errno);
@@ -203,6 +203,8 @@ std::string make_verified_temporary(Source& src, const std::string& src_rel, int
         fchmod(out.fd, src.st.st_mode & 0777);
         struct timespec times[2] = {src.st.st_atim, src.st.st_mtim};
         futimens(out.fd, times);
+        r->bytes = total;
+        if (!verify) return tmp;  // BackupBatch makes it durable and verifies it later
         if (fsync(out.fd) != 0) throw TargetIoError("fsync of the copy", errno);
         std::string back;
         try {
@@ -424,6 +426,106 @@ CopyResult replace_bad_copy(int src_root_fd, const std::string& src_rel, int dst
     r.final_rel = dst_rel;
     return r;
 }
+
+BackupBatch::BackupBatch(int dst_root_fd) : root_(dst_root_fd) {}
+
+BackupBatch::~BackupBatch() {
+    for (auto& e : entries_) {
+        if (!e.tmp.empty()) unlinkat(e.dirfd, e.tmp.c_str(), 0);  // our own, never placed
+        if (e.dirfd >= 0) close(e.dirfd);
+    }
+}
+
+size_t BackupBatch::stage(int src_root_fd, const std::string& src_rel, const std::string& dst_rel,
+                          const std::string& sha256) {
+    check_relative_path(src_rel);
+    check_relative_path(dst_rel);
+    entries_.emplace_back();
+    Entry& e = entries_.back();
+    e.sha = sha256;
+    e.src_rel = src_rel;
+    split(dst_rel, &e.dir_rel, &e.leaf);
+    Source src;
+    if (!open_source(src_root_fd, src_rel, &src, &e.r)) return entries_.size() - 1;
+    e.dirfd = open_dst_dir(root_, e.dir_rel);
+    for (int n = 0; n <= 9999; n++) {
+        std::string name = collision_name(e.leaf, n);
+        int what = probe_existing(e.dirfd, name, sha256, nullptr);
+        if (what == 1) {
+            e.r.outcome = CopyOutcome::AlreadyPresent;
+            e.r.final_rel = e.dir_rel.empty() ? name : e.dir_rel + "/" + name;
+            return entries_.size() - 1;
+        }
+        if (what == 0) {
+            e.n = n;
+            break;
+        }
+    }
+    if (e.n < 0) throw TargetIoError("no free name for " + dst_rel, EEXIST);
+    e.tmp = make_verified_temporary(src, src_rel, e.dirfd, sha256, nullptr, &e.r, false);
+    if (!e.tmp.empty()) e.r.outcome = CopyOutcome::Copied;  // once finish() has verified and placed it
+    return entries_.size() - 1;
+}
+
+void BackupBatch::finish() {
+    bool any = false;
+    for (auto& e : entries_) any = any || !e.tmp.empty();
+    if (!any) return;
+    // One flush of the target's filesystem for the whole batch; then each
+    // fsync only reports a write-back error of its own file (nothing is dirty).
+    if (syncfs(root_) != 0) throw TargetIoError("syncfs of the target", errno);
+    std::vector<int> dirs;
+    for (auto& e : entries_) {
+        if (e.tmp.empty()) continue;
+        {
+            Fd f(openat(e.dirfd, e.tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (f.fd < 0) throw TargetIoError("reopening the copy of " + e.src_rel, errno);
+            if (fsync(f.fd) != 0) throw TargetIoError("fsync of the copy of " + e.src_rel, errno);
+            std::string back;
+            try {
+                back = hash_uncached(f.fd, nullptr);
+            } catch (const IoError& ex) {
+                throw TargetIoError(std::string("verifying the copy: ") + ex.what(), ex.err);
+            }
+            if (back != e.sha)
+                throw TargetIoError("the copy of " + e.src_rel + " reads back as " + back + " instead of " + e.sha, EIO);
+        }
+        for (int n = e.n, races = 0; n <= 9999; n++) {
+            std::string name = collision_name(e.leaf, n);
+            int err = rename_noreplace(e.dirfd, e.tmp.c_str(), e.dirfd, name.c_str());
+            if (err == 0) {
+                e.tmp.clear();
+                e.r.final_rel = e.dir_rel.empty() ? name : e.dir_rel + "/" + name;
+                break;
+            }
+            if (err != EEXIST && err != ENOTEMPTY) throw TargetIoError("renaming the copy to " + name, err);
+            // Taken meanwhile: the same content is our copy already, other content is never touched.
+            if (probe_existing(e.dirfd, name, e.sha, nullptr) == 1) {
+                unlinkat(e.dirfd, e.tmp.c_str(), 0);
+                e.tmp.clear();
+                e.r.outcome = CopyOutcome::AlreadyPresent;
+                e.r.bytes = 0;
+                e.r.final_rel = e.dir_rel.empty() ? name : e.dir_rel + "/" + name;
+                break;
+            }
+            if (++races > 100) break;
+        }
+        if (!e.tmp.empty()) throw TargetIoError("no free name for " + e.leaf, EEXIST);
+        bool seen = false;
+        struct stat st;
+        if (fstat(e.dirfd, &st) == 0)
+            for (int d : dirs) {
+                struct stat dst;
+                if (fstat(d, &dst) == 0 && dst.st_ino == st.st_ino && dst.st_dev == st.st_dev) seen = true;
+            }
+        if (!seen) dirs.push_back(e.dirfd);
+    }
+    for (int d : dirs)
+        if (fsync(d) != 0 && errno != EINVAL) throw TargetIoError("fsync of a destination folder", errno);
+    finished_ = true;
+}
+
+const CopyResult& BackupBatch::result(size_t i) const { return entries_.at(i).r; }
 
 std::string set_aside(int root_fd, const std::string& rel, const std::string& aside_rel) {
     check_relative_path(rel);

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/errors.hpp"
 
@@ -92,6 +93,38 @@ CopyCheck verify_copy(int root_fd, const std::string& rel, const std::string& sh
 CopyResult replace_bad_copy(int src_root_fd, const std::string& src_rel, int dst_root_fd,
                             const std::string& dst_rel, const std::string& sha256,
                             const ReadThrottle& throttle = nullptr);
+
+// The same protocol for many files to one target, with one flush: stage()
+// writes each temporary (source hashed while read, nothing fsynced), finish()
+// does one syncfs of the target, then per file fsync (reports its own
+// write-back error), drop of its cached pages, read-back verification and
+// RENAME_NOREPLACE, and one fsync per destination folder. A result is final
+// once finish() returned (AlreadyPresent and source problems already after
+// stage()). Any temporary not placed is removed by the destructor; a
+// TargetIoError from either step means: pause this target, record nothing of
+// this batch (what was placed is found again, verified, next time).
+class BackupBatch {
+public:
+    explicit BackupBatch(int dst_root_fd);
+    ~BackupBatch();
+    BackupBatch(const BackupBatch&) = delete;
+    BackupBatch& operator=(const BackupBatch&) = delete;
+
+    size_t stage(int src_root_fd, const std::string& src_rel, const std::string& dst_rel, const std::string& sha256);
+    void finish();
+    const CopyResult& result(size_t i) const;
+
+private:
+    struct Entry {
+        CopyResult r;
+        std::string sha, src_rel, dir_rel, leaf, tmp;
+        int dirfd = -1;
+        int n = -1;  // first free collision suffix found when staged
+    };
+    int root_;
+    std::vector<Entry> entries_;
+    bool finished_ = false;
+};
 
 // Renames rel below root_fd to aside_rel (folders created, RENAME_NOREPLACE,
 // collision names when taken). Returns the name it got. Used to keep a corrupt

@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "core/backup_copy.hpp"
 #include "core/backup_target.hpp"
@@ -38,7 +39,8 @@ constexpr int kBatchAssets = 20;
 constexpr int kScrubBatch = 50;
 constexpr long kIdleMs = 2000;
 constexpr long kPauseRetryMs = 10000;
-constexpr long kBatchMs = 3000;  // copying time after which a batch commits what it has
+constexpr long kBatchMs = 3000;
+constexpr int64 kBatchBytes = 256LL * 1024 * 1024;  // per target and batch  // copying time after which a batch commits what it has
 
 struct Target {
     char id[40];
@@ -97,6 +99,48 @@ void do_copy(CopyCall* c) noexcept {
     } catch (...) {
         snprintf(c->detail, sizeof c->detail, "unknown error");
     }
+}
+
+// The batched protocol (pf::BackupBatch) for the rows of one target: one
+// flush of its filesystem for them all. outcome -3: not done (a target error:
+// *err set); -4: an unexpected error, redo these rows one by one.
+struct PreRow {
+    int outcome;
+    uint64 bytes;
+    char final_rel[MAXPGPATH];
+    char detail[512];
+};
+
+void do_batch(int src_root, int dst_root, int n, const char* const* rels, const char* const* shas, PreRow* const* out,
+              int* err, char* errmsg, size_t errlen) noexcept {
+    *err = 0;
+    errmsg[0] = '\0';
+    int fail = 0;
+    try {
+        pf::BackupBatch b(dst_root);
+        std::vector<size_t> idx;
+        for (int i = 0; i < n; i++) idx.push_back(b.stage(src_root, rels[i], rels[i], shas[i]));
+        b.finish();
+        for (int i = 0; i < n; i++) {
+            const pf::CopyResult& r = b.result(idx[static_cast<size_t>(i)]);
+            out[i]->outcome = static_cast<int>(r.outcome);
+            out[i]->bytes = r.bytes;
+            snprintf(out[i]->final_rel, sizeof out[i]->final_rel, "%s", r.final_rel.c_str());
+            snprintf(out[i]->detail, sizeof out[i]->detail, "%s", r.detail.c_str());
+        }
+        return;
+    } catch (const pf::TargetIoError& e) {
+        *err = e.err != 0 ? e.err : EIO;
+        snprintf(errmsg, errlen, "%s", e.what());
+        fail = -3;
+    } catch (const std::exception& e) {
+        snprintf(errmsg, errlen, "%s", e.what());
+        fail = -4;
+    } catch (...) {
+        snprintf(errmsg, errlen, "unknown error");
+        fail = -4;
+    }
+    for (int i = 0; i < n; i++) out[i]->outcome = fail;
 }
 
 void open_target(Target* t) noexcept {
@@ -359,6 +403,49 @@ void copy_batch(void* arg) {
             if (g_targets[i].usable && g_targets[i].paused) mark_resumed(&g_targets[i]);
         return;
     }
+    // New copies go through one BackupBatch per target (one flush for all),
+    // at most kBatchBytes each; copies to heal are replaced one by one below.
+    auto* pre = static_cast<PreRow*>(palloc0(sizeof(PreRow) * n));
+    auto* heal = static_cast<bool*>(palloc0(sizeof(bool) * n));
+    auto* rels = static_cast<const char**>(palloc0(sizeof(char*) * n));
+    auto* shas = static_cast<const char**>(palloc0(sizeof(char*) * n));
+    auto* outs = static_cast<PreRow**>(palloc0(sizeof(PreRow*) * n));
+    for (uint64 i = 0; i < n; i++) {
+        pre[i].outcome = -3;
+        heal[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 7) != nullptr && SPI_getvalue(tt->vals[i], tt->tupdesc, 8) != nullptr;
+    }
+    for (int k = 0; k < g_ntargets; k++) {
+        Target* t = &g_targets[k];
+        if (!t->usable) continue;
+        int m = 0;
+        int64 bytes = 0;
+        for (uint64 i = 0; i < n; i++) {
+            if (heal[i] || strcmp(SPI_getvalue(tt->vals[i], tt->tupdesc, 3), t->id) != 0) continue;
+            int64 size = strtoll(SPI_getvalue(tt->vals[i], tt->tupdesc, 6), nullptr, 10);
+            if (m > 0 && bytes + size > kBatchBytes) break;  // the rest waits for the next round
+            bytes += size;
+            rels[m] = SPI_getvalue(tt->vals[i], tt->tupdesc, 4);
+            shas[m] = SPI_getvalue(tt->vals[i], tt->tupdesc, 5);
+            outs[m] = &pre[i];
+            m++;
+        }
+        if (m == 0) continue;
+        int err = 0;
+        char why[512];
+        pgstat_report_activity(STATE_RUNNING, "copying to a backup target");
+        do_batch(r->storage_fd, t->fd, m, rels, shas, outs, &err, why, sizeof why);
+        CHECK_FOR_INTERRUPTS();
+        if (err != 0) {
+            ereport(WARNING, (errmsg("photofactory backup: target \"%s\" paused: %s", t->name, why)));
+            pause_target(t, why);
+            const char* w[3] = {t->id, "paused", t->detail};
+            exec_args("SELECT photofactory._backup_target_state($1::pg_catalog.uuid, $2, $3)", 3, w, "target state");
+        } else if (outs[0]->outcome == -4) {
+            ereport(LOG, (errmsg("photofactory backup: batch to \"%s\" failed (%s); copying one by one", t->name,
+                                 why)));
+        }
+    }
+
     StringInfoData claimed;
     initStringInfo(&claimed);
     appendStringInfoChar(&claimed, '{');
@@ -369,7 +456,6 @@ void copy_batch(void* arg) {
     // nobody waits on these rows for long.
     TimestampTz started = GetCurrentTimestamp();
     for (uint64 i = 0; i < n; i++) {
-        if (i > 0 && TimestampDifferenceExceeds(started, GetCurrentTimestamp(), kBatchMs)) break;
         HeapTuple tup = tt->vals[i];
         TupleDesc td = tt->tupdesc;
         char* asset = SPI_getvalue(tup, td, 1);
@@ -395,8 +481,18 @@ void copy_batch(void* arg) {
         call.heal = copy_status != nullptr && copy_rel != nullptr;
         call.dst_rel = call.heal ? copy_rel : src_rel;
         call.sha = sha;
-        pgstat_report_activity(STATE_RUNNING, "copying to a backup target");
-        do_copy(&call);
+        if (!call.heal && pre[i].outcome == -3) continue;  // not copied this round
+        if (!call.heal && pre[i].outcome >= 0) {
+            call.outcome = pre[i].outcome;
+            call.err = 0;
+            call.bytes = pre[i].bytes;
+            snprintf(call.final_rel, sizeof call.final_rel, "%s", pre[i].final_rel);
+            snprintf(call.detail, sizeof call.detail, "%s", pre[i].detail);
+        } else {
+            if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(), kBatchMs)) continue;  // next round
+            pgstat_report_activity(STATE_RUNNING, "copying to a backup target");
+            do_copy(&call);
+        }
         if (call.outcome == -1) {
             ereport(WARNING, (errmsg("photofactory backup: target \"%s\" paused: %s", t->name, call.detail)));
             pause_target(t, call.detail);

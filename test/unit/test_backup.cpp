@@ -250,3 +250,58 @@ TEST(BackupTarget, PathWithin) {
     EXPECT_TRUE(pf::path_within("/x", "/"));
     EXPECT_FALSE(pf::path_within("/x", ""));
 }
+
+TEST(BackupBatch, StagesFlushesOnceVerifiesAndPlaces) {
+    Roots r;
+    r.storage.write("Originals/2023/2023-12-25/A.JPG", "a bytes");
+    r.storage.write("Originals/2023/2023-12-25/B.JPG", "b bytes");
+    r.storage.write("Originals/2023/2023-12-26/C.JPG", "rotten");
+    r.storage.write("Originals/2023/2023-12-26/D.JPG", "d bytes");
+    r.target.write("Originals/2023/2023-12-25/B.JPG", "b bytes");        // copied before a crash
+    r.target.write("Originals/2023/2023-12-26/D.JPG", "someone else's");  // never overwritten
+    pf::BackupBatch b(r.t);
+    size_t a = b.stage(r.s, "Originals/2023/2023-12-25/A.JPG", "Originals/2023/2023-12-25/A.JPG", sha("a bytes"));
+    size_t bb = b.stage(r.s, "Originals/2023/2023-12-25/B.JPG", "Originals/2023/2023-12-25/B.JPG", sha("b bytes"));
+    size_t c = b.stage(r.s, "Originals/2023/2023-12-26/C.JPG", "Originals/2023/2023-12-26/C.JPG", sha("c bytes"));
+    size_t d = b.stage(r.s, "Originals/2023/2023-12-26/D.JPG", "Originals/2023/2023-12-26/D.JPG", sha("d bytes"));
+    size_t m = b.stage(r.s, "Originals/2023/2023-12-26/M.JPG", "Originals/2023/2023-12-26/M.JPG", sha("m"));
+    EXPECT_FALSE(exists(r.target / "Originals/2023/2023-12-25/A.JPG"));  // nothing placed before finish
+    EXPECT_EQ(count_temporaries(r.target.path()), 2);
+    b.finish();
+    EXPECT_EQ(b.result(a).outcome, pf::CopyOutcome::Copied);
+    EXPECT_EQ(b.result(a).final_rel, "Originals/2023/2023-12-25/A.JPG");
+    EXPECT_EQ(content(r.target / "Originals/2023/2023-12-25/A.JPG"), "a bytes");
+    EXPECT_EQ(b.result(bb).outcome, pf::CopyOutcome::AlreadyPresent);
+    EXPECT_EQ(b.result(c).outcome, pf::CopyOutcome::SourceMismatch);
+    EXPECT_FALSE(exists(r.target / "Originals/2023/2023-12-26/C.JPG"));
+    EXPECT_EQ(b.result(d).outcome, pf::CopyOutcome::Copied);
+    EXPECT_EQ(b.result(d).final_rel, "Originals/2023/2023-12-26/D~1.JPG");
+    EXPECT_EQ(content(r.target / "Originals/2023/2023-12-26/D.JPG"), "someone else's");
+    EXPECT_EQ(content(r.target / "Originals/2023/2023-12-26/D~1.JPG"), "d bytes");
+    EXPECT_EQ(b.result(m).outcome, pf::CopyOutcome::SourceMissing);
+    EXPECT_EQ(count_temporaries(r.target.path()), 0);
+}
+
+TEST(BackupBatch, AnUnfinishedBatchLeavesNoTemporaries) {
+    Roots r;
+    r.storage.write(kRel, "photo bytes");
+    {
+        pf::BackupBatch b(r.t);
+        b.stage(r.s, kRel, kRel, sha("photo bytes"));
+        EXPECT_EQ(count_temporaries(r.target.path()), 1);
+    }
+    EXPECT_EQ(count_temporaries(r.target.path()), 0);
+    EXPECT_FALSE(exists(r.target / kRel));
+}
+
+TEST(BackupBatch, ANameTakenMeanwhileIsNeverOverwritten) {
+    Roots r;
+    r.storage.write(kRel, "photo bytes");
+    pf::BackupBatch b(r.t);
+    size_t i = b.stage(r.s, kRel, kRel, sha("photo bytes"));
+    r.target.write(kRel, "arrived meanwhile");
+    b.finish();
+    EXPECT_EQ(b.result(i).outcome, pf::CopyOutcome::Copied);
+    EXPECT_EQ(b.result(i).final_rel, "Originals/2023/2023-12-25/IMG_1~1.JPG");
+    EXPECT_EQ(content(r.target / kRel), "arrived meanwhile");
+}
