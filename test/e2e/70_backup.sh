@@ -6,6 +6,7 @@
 # the scrub and healed; a corrupted original is never copied; originals are
 # restored; kill -9 leaves no counted half copy and no temporaries.
 source "$(dirname "$0")/lib/assert.sh"
+if [ "$(id -u)" -ne 0 ]; then echo "# skipped: the tmpfs targets need root"; pf_summary; exit; fi
 
 bk=$(mktemp -d "$PF_TEST_RUN/backup.XXXXXX")
 ta=$bk/a tb=$bk/b aside=$bk/aside stage=$bk/stage
