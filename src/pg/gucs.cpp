@@ -30,6 +30,9 @@ unsigned long long max_file_size_bytes() {
 }
 unsigned storage_dir_mode() { return static_cast<unsigned>(guc_storage_mode) & 07777; }
 unsigned storage_file_mode() { return storage_dir_mode() & 0666; }
+int guc_backup_scrub_rate_mb = 50;
+int guc_backup_scrub_interval_min = 7 * 24 * 60;
+bool guc_backup_auto_restore = false;
 
 namespace {
 
@@ -184,6 +187,23 @@ void define_gucs() {
         "Octal, e.g. 0750 (folders rwxr-x---, files rw-r-----) so a group can read the library. "
         "0 keeps 0.1.0's behaviour: folders 0750 minus the server's umask (0700), files keep their mode.",
         &guc_storage_mode, 0, 0, 07777, PGC_SIGHUP, 0, check_storage_mode, nullptr, show_storage_mode);
+
+    DefineCustomIntVariable(
+        "photofactory.backup_scrub_rate",
+        "Upper bound of the backup scrub's reading rate, in MB per second per worker (0: no scrub).",
+        "The scrub re-reads every copy on every backup target; this keeps its I/O from starving ingestion.",
+        &guc_backup_scrub_rate_mb, 50, 0, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.backup_scrub_interval",
+        "Time from the end of one scrub pass of a backup target to the start of the next.",
+        "photofactory.start_backup_scrub() asks for a pass sooner.", &guc_backup_scrub_interval_min,
+        7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr, nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "photofactory.backup_auto_restore",
+        "Restore originals found missing or corrupt from a verified backup copy automatically.",
+        "Off: only photofactory.restore_original()/restore_all() restore. A corrupt original is moved to Storage/Corrupt/ first.",
+        &guc_backup_auto_restore, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     MarkGUCPrefixReserved("photofactory");
 }

@@ -27,6 +27,9 @@ unsigned long long max_file_size_bytes();
 // mode without execute bits). 0 when photofactory.storage_mode is 0.
 unsigned storage_dir_mode();
 unsigned storage_file_mode();
+extern int guc_backup_scrub_rate_mb;  // photofactory.backup_scrub_rate (MB/s, 0 = off)
+extern int guc_backup_scrub_interval_min;  // photofactory.backup_scrub_interval
+extern bool guc_backup_auto_restore;  // photofactory.backup_auto_restore
 
 // Upper bound of photofactory.librarian_workers: shared memory is sized for it.
 constexpr int kMaxLibrarians = 16;

@@ -1,5 +1,6 @@
 // Library entry points: _PG_init (GUCs, shared memory, the supervisor) and the
 // entry function of every dynamic worker.
+#include "pg/backup_worker.hpp"
 #include "pg/factory_db_worker.hpp"
 #include "pg/gucs.hpp"
 #include "pg/librarian.hpp"
@@ -50,6 +51,9 @@ void pf_worker_main(Datum main_arg) {
     if (kind == WorkerKind::FactoryDb) {
         worker_start(main_arg, "factory-db");
         factory_db_main();
+    } else if (kind == WorkerKind::Backup) {
+        worker_start(main_arg, "backup");
+        backup_main();
     } else {
         char label[32];
         snprintf(label, sizeof label, "librarian %d", code % 1000 + 1);

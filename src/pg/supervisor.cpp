@@ -30,6 +30,7 @@ struct ChildSlot {
 };
 
 ChildSlot factory_slot;
+ChildSlot backup_slot;  // idles (and stays silent) while no backup target exists
 ChildSlot librarian_slots[kMaxLibrarians];
 // Services of the worker template, by registry position (service_registry.cpp).
 constexpr int kMaxServices = 8;
@@ -70,6 +71,9 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     } else if (const ServiceDef* s = service_by_kind(kind)) {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory %s %d", s->name, index + 1);
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory %s", s->name);
+    } else if (kind == WorkerKind::Backup) {
+        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory backup");
+        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory backup");
     } else {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory librarian %d", index + 1);
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory librarian");
@@ -92,7 +96,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
         if (!slot->warned_no_slot)
             ereport(WARNING,
                     (errmsg("photofactory: could not start \"%s\": no free background worker slot", w.bgw_name),
-                     errhint("Increase max_worker_processes (photofactory needs 2 + photofactory.librarian_workers + "
+                     errhint("Increase max_worker_processes (photofactory needs 3 + photofactory.librarian_workers + "
                              "each photofactory.<service>_workers, e.g. geocoder_workers).")));
         slot->warned_no_slot = true;
         return;
@@ -102,6 +106,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
 
 void stop_all() {
     stop_child(&factory_slot);
+    stop_child(&backup_slot);
     for (auto& s : librarian_slots) stop_child(&s);
     for (auto& row : service_slots)
         for (auto& s : row) stop_child(&s);
@@ -180,6 +185,7 @@ void pf_supervisor_main(Datum) {
         } else {
             waiting_logged = false;
             ensure_child(&factory_slot, WorkerKind::FactoryDb, 0, database, generation);
+            ensure_child(&backup_slot, WorkerKind::Backup, 0, database, generation);
             for (int i = 0; i < kMaxLibrarians; i++) {
                 if (i < guc_librarian_workers)
                     ensure_child(&librarian_slots[i], WorkerKind::Librarian, i, database, generation);

@@ -173,7 +173,10 @@ SELECT is_definer('photofactory', 'adopt_orphan', ARRAY['text'], 'adopt_orphan i
 SELECT is(count(*), 0::bigint, 'no other function is SECURITY DEFINER')
   FROM pg_proc WHERE pronamespace = 'photofactory'::regnamespace AND prosecdef
    AND proname NOT IN ('schedule_retention', 'unschedule_retention', 'verify_assets', 'start_verification',
-                       'cancel_verification', 'reconcile', 'adopt_orphan');
+                       'cancel_verification', 'reconcile', 'adopt_orphan',
+                       -- backup (0.2.0)
+                       'add_backup_target', 'retire_backup_target', 'start_backup_scrub', 'backup_report',
+                       'restore_original', 'restore_all');
 SELECT is(count(*), 0::bigint, 'no SQL-level function is STRICT (NULL input raises instead)')
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'photofactory'::regnamespace AND p.proisstrict AND l.lanname IN ('sql', 'plpgsql');
