@@ -130,7 +130,7 @@ SELECT pg_temp.try(stmt) AS result
  ORDER BY n;
 
 -- Plans. The query is taken verbatim from the function's own source
--- (pg_proc.prosrc, the RETURN QUERY statement) with p_limit as a parameter,
+-- (pg_proc.prosrc, the RETURN QUERY statement) with max_rows as a parameter,
 -- prepared, and explained as a generic plan: that is the plan PL/pgSQL caches
 -- and reuses, whatever limit a caller passes. The table gets a realistic shape
 -- first: 5000 assets of which 100 still have work pending.
@@ -142,7 +142,7 @@ DECLARE
 BEGIN
     SELECT substring(p.prosrc FROM '(?s)RETURN QUERY\s+(.*?);') INTO STRICT q
       FROM pg_proc p WHERE p.oid = fn;
-    q := regexp_replace(q, '\mp_limit\M', '$1', 'g');
+    q := regexp_replace(q, '\mmax_rows\M', '$1', 'g');
     EXECUTE format('PREPARE pf_function_query(integer) AS %s', q);
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) EXECUTE pf_function_query(100)' LOOP
         RETURN NEXT line;
