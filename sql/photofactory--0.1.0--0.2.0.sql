@@ -772,6 +772,14 @@ BEGIN
                               THEN format(' (%s files/s, %s MB/s)', p.files_per_second, p.mb_per_second) ELSE '' END,
                          CASE WHEN p.eta IS NOT NULL THEN format(', ETA %s', to_char(p.eta, 'HH24:MI:SS')) ELSE '' END,
                          CASE WHEN p.settling > 0 THEN format('; %s settling', p.settling) ELSE '' END);
+    ELSIF workers > 1 THEN
+        -- Each librarian's own line counts only its share: say what they share.
+        v_task := format('Watching %s with %s librarians: nothing waiting%s%s', v_worst.inbox_dir, p.librarians,
+                         CASE WHEN p.round_ended_at IS NOT NULL
+                              THEN format('; last round: %s files in %s s', p.done_this_round,
+                                          round(extract(epoch FROM p.round_ended_at - p.round_started_at)))
+                              ELSE '' END,
+                         CASE WHEN p.settling > 0 THEN format('; %s file(s) settling', p.settling) ELSE '' END);
     ELSE
         v_task := v_worst.task;
     END IF;
