@@ -894,6 +894,17 @@ $$;
 COMMENT ON FUNCTION photofactory.reconcile() IS
     'Ledger rows whose file is missing, files under Originals/ with no row, and rows outside the current storage root (see relocate_storage). Changes nothing.';
 
+-- Hashes root/rel walking from an open root, O_NOFOLLOW on every component
+-- (the new root is not storage_dir yet, so _hash_stored_file's checks do not
+-- apply to it). Granted to nobody.
+CREATE FUNCTION photofactory._hash_under_root(root text, rel text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pf_hash_under_root'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION photofactory._hash_under_root(text, text) IS
+    'Internal (relocate_storage): SHA-256 of root/rel, walked from the open root without following links, as {"sha256": …} or {"error": …, "detail": …}';
+REVOKE ALL ON FUNCTION photofactory._hash_under_root(text, text) FROM PUBLIC;
+
 -- After the library was copied or moved to a new disk: rewrite the stored
 -- paths from old_root to new_root, in one transaction. Refused unless a
 -- sample of the files is found at the new place with the content the ledger
@@ -943,7 +954,7 @@ BEGIN
          WHERE starts_with(m.final_path, v_old || '/')
          ORDER BY random() LIMIT sample_size
     LOOP
-        r := photofactory._hash_stored_file(v_new || substr(s.final_path, length(v_old) + 1));
+        r := photofactory._hash_under_root(v_new, substr(s.final_path, length(v_old) + 2));
         IF r->>'sha256' IS DISTINCT FROM s.file_hash THEN
             RAISE EXCEPTION '% does not hold the library of %: asset % is % there',
                             v_new, v_old, s.id,

@@ -1,7 +1,7 @@
 -- Roles and privileges: PUBLIC gets nothing but the location validator,
 -- photofactory_reader reads, photofactory_operator (a reader) works the queues.
 BEGIN;
-SELECT plan(203);
+SELECT plan(207);
 
 SELECT has_role('photofactory_reader');
 SELECT has_role('photofactory_operator');
@@ -106,7 +106,8 @@ INSERT INTO fs_funcs VALUES
     ('photofactory._verification_step(integer)', true),
     ('photofactory._verify_ids(uuid[])', true),
     ('photofactory._journal_finish_many(bigint[], text[])', true),
-    ('photofactory._journal_finish(bigint, text)', true);
+    ('photofactory._journal_finish(bigint, text)', true),
+    ('photofactory._hash_under_root(text, text)', true);
 GRANT SELECT ON fs_funcs TO PUBLIC;
 SELECT ok(NOT has_function_privilege(r, sig, 'EXECUTE'), format('%s may not execute %s', r, sig))
   FROM fs_funcs, unnest(ARRAY['public', 'pf_tap_stranger', 'pf_tap_viewer']) AS r ORDER BY sig::text, r;
