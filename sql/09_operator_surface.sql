@@ -161,14 +161,4 @@ RESET client_min_messages;
 SELECT final_path = (SELECT root FROM pf_root) || '/c1.jpg' AS moved_in_the_ledger FROM photofactory.media_assets;
 TRUNCATE photofactory.media_assets;
 
--- Privileges of the new functions.
-SELECT f::regprocedure AS function,
-       has_function_privilege('photofactory_reader', f::regprocedure, 'EXECUTE') AS reader,
-       has_function_privilege('photofactory_operator', f::regprocedure, 'EXECUTE') AS operator,
-       has_function_privilege('public', f::regprocedure, 'EXECUTE') AS public
-  FROM unnest(ARRAY['photofactory.forget_service(text)', 'photofactory.mark_geocoded(text)',
-                    'photofactory.inbox_plan(integer)', 'photofactory.relocate_storage(text,text,integer)',
-                    'photofactory._librarian_beat(integer,integer,text,text,text,boolean,integer,integer,integer,integer,text[])',
-                    'photofactory.recent_assets(integer)', 'photofactory.pending_backup(integer)']) AS f
- ORDER BY f;
-SELECT has_table_privilege('photofactory_reader', 'photofactory.ingest_progress', 'SELECT') AS reader_sees_progress;
+-- (Privileges of the new functions: 06_privileges lists every function's.)
