@@ -472,6 +472,10 @@ void ingest_batch_and_record(int n) {
         if (out.result == IngestResult::Ingested || out.result == IngestResult::Sidecar ||
             out.result == IngestResult::Duplicate || out.result == IngestResult::Rejected)
             st.bytes += e.st.st_size;
+        if (out.result == IngestResult::Unstable || out.result == IngestResult::Waiting) {
+            pfree(src);
+            pfree(dst);
+        }
         if (out.result == IngestResult::Unstable) {
             st.settling++;
             st.dirty = true;  // look again once it has settled
