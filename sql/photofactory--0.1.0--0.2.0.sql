@@ -40,25 +40,132 @@
 -- 5. Operator's view (issue #19)
 ------------------------------------------------------------------------------
 -- One argument naming style: 0.1.0's public functions mostly take plain names
--- (mark_*(id), heartbeat(service, status, task), inspect_file(path), ...);
--- the p_-prefixed ones follow them here. PostgreSQL cannot rename a parameter
--- in place (CREATE OR REPLACE refuses), so each is dropped and created again
--- with exactly the privileges it had. `limit` is a reserved word, hence
+-- (mark_*(id), heartbeat(service, status, task), inspect_file(path), ...); the
+-- p_-prefixed ones follow them now. `limit` is a reserved word, hence
 -- max_rows. Internal functions (leading underscore) are not part of the
--- interface and keep their names. NOTE for merges: the bodies below are
--- 0.1.0's with the new names; a fix to one of these functions in sections
--- 1-4 must be carried into its definition here (this section runs last).
+-- interface and keep their names.
+--
+-- PostgreSQL cannot rename a parameter in place, so each function is dropped
+-- and created again from its *current* definition (whatever sections 1-4 made
+-- of it: their fixes are kept, this section only renames), with the same
+-- privileges and comment. The body is left as it is, wrapped in a block that
+-- declares the old names as aliases of the new ones; only the messages that
+-- name an argument change with it.
+DO $rename$
+DECLARE
+    f record;
+    v_oid oid;
+    v_acl aclitem[];
+    v_lang name;
+    v_comment text;
+    v_def text;
+    v_head text;
+    v_rest text;
+    v_tag text;
+    v_body text;
+    v_aliases text;
+    g record;
+    i integer;
+BEGIN
+    FOR f IN SELECT * FROM (VALUES
+        ('photofactory.pending_geocoding(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.pending_thumbnails(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.pending_curation(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.pending_backup(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.recent_assets(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.assets_with_errors(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.verify_assets(integer, timestamptz, double precision)',
+         ARRAY['p_limit', 'max_rows', 'p_not_verified_since', 'not_verified_since', 'p_sample', 'sample']),
+        ('photofactory.start_verification(timestamptz, double precision)',
+         ARRAY['p_not_verified_since', 'not_verified_since', 'p_sample', 'sample']),
+        ('photofactory.adopt_orphan(text)', ARRAY['p_path', 'path'])
+    ) AS v(sig, renames)
+    LOOP
+        SELECT p.oid, p.proacl, l.lanname, pg_catalog.obj_description(p.oid, 'pg_proc')
+          INTO v_oid, v_acl, v_lang, v_comment
+          FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang
+         WHERE p.oid = f.sig::regprocedure;
+        v_def := pg_catalog.pg_get_functiondef(v_oid);
+        -- pg_get_functiondef: header lines, then "AS $tag$<body>$tag$".
+        v_head := left(v_def, strpos(v_def, E'\nAS $'));
+        v_rest := substr(v_def, strpos(v_def, E'\nAS $') + 4);
+        v_tag := substring(v_rest FROM '^(\$[^$]*\$)');
+        v_body := substr(v_rest, length(v_tag) + 1);
+        v_body := left(v_body, length(v_body) - strpos(reverse(v_body), reverse(v_tag)) - length(v_tag) + 1);
+        v_aliases := '';
+        FOR i IN 1 .. cardinality(f.renames) / 2 LOOP
+            v_head := regexp_replace(v_head, '\m' || f.renames[2 * i - 1] || '\M', f.renames[2 * i], 'g');
+            -- Messages that start with an argument's name: 'p_limit must ...'
+            v_body := regexp_replace(v_body, '''' || f.renames[2 * i - 1] || '\M', '''' || f.renames[2 * i], 'g');
+            IF v_comment IS NOT NULL THEN
+                v_comment := regexp_replace(v_comment, '\m' || f.renames[2 * i - 1] || '\M', f.renames[2 * i], 'g');
+            END IF;
+            IF v_lang = 'plpgsql' THEN
+                v_aliases := v_aliases || format(E'    %s ALIAS FOR %s;\n', f.renames[2 * i - 1], f.renames[2 * i]);
+            ELSE
+                v_body := regexp_replace(v_body, '\m' || f.renames[2 * i - 1] || '\M',
+                                         substring(f.sig FROM '\.([a-z_]+)\(') || '.' || f.renames[2 * i], 'g');
+            END IF;
+        END LOOP;
+        IF v_lang = 'plpgsql' THEN
+            v_body := E'\nDECLARE\n' || v_aliases || E'BEGIN\n' || rtrim(v_body, E' \n\t;') || E';\nEND\n';
+        ELSIF v_lang <> 'sql' THEN
+            RAISE EXCEPTION 'cannot rename the arguments of % (language %)', f.sig, v_lang;
+        END IF;
+        EXECUTE format('DROP FUNCTION %s', f.sig);
+        EXECUTE v_head || 'AS ' || v_tag || v_body || v_tag;
+        IF v_acl IS NOT NULL THEN
+            EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.sig);
+            FOR g IN SELECT * FROM pg_catalog.aclexplode(v_acl) AS x WHERE x.privilege_type = 'EXECUTE' LOOP
+                EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f.sig,
+                               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END);
+            END LOOP;
+        END IF;
+        IF v_comment IS NOT NULL THEN
+            EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.sig, v_comment);
+        END IF;
+    END LOOP;
+END
+$rename$;
 
-DROP FUNCTION photofactory.pending_geocoding(integer);
-DROP FUNCTION photofactory.pending_thumbnails(integer);
-DROP FUNCTION photofactory.pending_curation(integer);
-DROP FUNCTION photofactory.pending_backup(integer);
-DROP FUNCTION photofactory.recent_assets(integer);
-DROP FUNCTION photofactory.assets_with_errors(integer);
-DROP FUNCTION photofactory.verify_assets(integer, timestamptz, double precision);
-DROP FUNCTION photofactory.start_verification(timestamptz, double precision);
+-- One background run at a time: a second request while one is pending or
+-- running would only check the same files twice. A trigger rather than a
+-- change to start_verification(), so that it holds for every writer; the
+-- table lock serialises concurrent requests (two could otherwise both see
+-- "none active").
+CREATE FUNCTION photofactory._verification_runs_one_active()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    v_active bigint;
+BEGIN
+    IF NEW.status NOT IN ('pending', 'running') THEN
+        RETURN NEW;
+    END IF;
+    LOCK TABLE photofactory.verification_runs IN SHARE ROW EXCLUSIVE MODE;
+    SELECT r.id INTO v_active FROM photofactory.verification_runs AS r
+     WHERE r.status IN ('pending', 'running') ORDER BY r.id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'verification run % is still in progress', v_active
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Wait for it (photofactory.verification_runs) or stop it: '
+                                'SELECT photofactory.cancel_verification(%s);', v_active);
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._verification_runs_one_active() IS
+    'Trigger: refuses a new verification run while another is pending or running';
+REVOKE ALL ON FUNCTION photofactory._verification_runs_one_active() FROM PUBLIC;
+CREATE TRIGGER verification_runs_one_active
+    BEFORE INSERT ON photofactory.verification_runs
+    FOR EACH ROW EXECUTE FUNCTION photofactory._verification_runs_one_active();
+COMMENT ON FUNCTION photofactory.start_verification(timestamptz, double precision) IS
+    'Queues a background verification of the stored originals (worked through by factory-db); returns its id. Refused while another run is pending or running.';
+
 DROP FUNCTION photofactory.cancel_verification(bigint);
-DROP FUNCTION photofactory.adopt_orphan(text);
 
 -- Every table, column, view and function of 0.1.0 carries a comment (those
 -- it lacked are below; sql/09_operator_surface.sql fails on any object of the
@@ -136,184 +243,6 @@ COMMENT ON FUNCTION photofactory._verify_batch(integer, timestamptz, timestamptz
 COMMENT ON FUNCTION photofactory._verify_ids(uuid[]) IS
     'Internal: re-hashes the given assets'' stored files, records each result in asset_integrity, returns the problems';
 
--- The shared argument check of every listing and queue.
-CREATE FUNCTION photofactory._check_max_rows(max_rows integer)
-RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    IF max_rows IS NULL THEN
-        RAISE EXCEPTION 'max_rows must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    ELSIF max_rows < 0 THEN
-        RAISE EXCEPTION 'max_rows must not be negative (got %)', max_rows
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory._check_max_rows(integer) IS
-    'Internal: raises unless max_rows is a non-negative integer (the queues and listings share it)';
-
-CREATE FUNCTION photofactory.pending_geocoding(max_rows integer DEFAULT 100)
-RETURNS SETOF photofactory.media_assets
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
-    RETURN QUERY
-        SELECT * FROM photofactory.media_assets
-         WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL
-         ORDER BY ingested_at
-         LIMIT max_rows
-           FOR UPDATE SKIP LOCKED;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory.pending_geocoding(integer) IS
-    'Claims up to max_rows assets with a location awaiting geocoding, oldest first (FOR UPDATE SKIP LOCKED)';
-
-CREATE FUNCTION photofactory.pending_thumbnails(max_rows integer DEFAULT 100)
-RETURNS SETOF photofactory.media_assets
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
-    RETURN QUERY
-        SELECT * FROM photofactory.media_assets
-         WHERE is_ingested AND NOT is_thumbnailed
-         ORDER BY ingested_at
-         LIMIT max_rows
-           FOR UPDATE SKIP LOCKED;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory.pending_thumbnails(integer) IS
-    'Claims up to max_rows assets awaiting thumbnails, oldest first (FOR UPDATE SKIP LOCKED)';
-
-CREATE FUNCTION photofactory.pending_curation(max_rows integer DEFAULT 100)
-RETURNS SETOF photofactory.media_assets
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
-    RETURN QUERY
-        SELECT * FROM photofactory.media_assets
-         WHERE is_ingested AND NOT is_curated
-         ORDER BY ingested_at
-         LIMIT max_rows
-           FOR UPDATE SKIP LOCKED;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory.pending_curation(integer) IS
-    'Claims up to max_rows assets awaiting curation, oldest first (FOR UPDATE SKIP LOCKED)';
-
-CREATE FUNCTION photofactory.pending_backup(max_rows integer DEFAULT 100)
-RETURNS SETOF photofactory.media_assets
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
-    RETURN QUERY
-        SELECT * FROM photofactory.media_assets
-         WHERE is_ingested AND NOT is_backed_up
-         ORDER BY ingested_at
-         LIMIT max_rows
-           FOR UPDATE SKIP LOCKED;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory.pending_backup(integer) IS
-    'Claims up to max_rows assets awaiting backup, oldest first (FOR UPDATE SKIP LOCKED)';
-
-CREATE FUNCTION photofactory.assets_with_errors(max_rows integer DEFAULT 100)
-RETURNS SETOF photofactory.media_assets
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
-    RETURN QUERY
-        SELECT * FROM photofactory.media_assets
-         WHERE has_errors
-         ORDER BY ingested_at DESC
-         LIMIT max_rows;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory.assets_with_errors(integer) IS
-    'Up to max_rows assets with has_errors, most recently ingested first (read-only)';
-
-CREATE FUNCTION photofactory.recent_assets(max_rows integer DEFAULT 100)
-RETURNS SETOF photofactory.media_assets
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $fn$
-BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
-    RETURN QUERY
-        SELECT * FROM photofactory.media_assets
-         ORDER BY ingested_at DESC
-         LIMIT max_rows;
-END
-$fn$;
-COMMENT ON FUNCTION photofactory.recent_assets(integer) IS
-    'Up to max_rows most recently ingested assets (read-only)';
-
-CREATE FUNCTION photofactory.verify_assets(max_rows integer DEFAULT 1000,
-                                           not_verified_since timestamptz DEFAULT NULL,
-                                           sample double precision DEFAULT NULL)
-RETURNS TABLE (asset_id uuid, final_path text, status text, detail text)
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $$
-BEGIN
-    IF max_rows IS NULL OR max_rows < 1 THEN
-        RAISE EXCEPTION 'max_rows must be a positive integer' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF verify_assets.sample IS NOT NULL AND (verify_assets.sample <= 0 OR verify_assets.sample > 1) THEN
-        RAISE EXCEPTION 'sample must be in (0, 1]' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    RETURN QUERY SELECT * FROM photofactory._verify_batch(max_rows, now(), verify_assets.not_verified_since,
-                                                         verify_assets.sample, (random() * 1e9)::bigint);
-END;
-$$;
-COMMENT ON FUNCTION photofactory.verify_assets(integer, timestamptz, double precision) IS
-    'Re-hashes up to max_rows stored originals now (least recently checked first) and returns the problems found.';
-
--- One background run at a time: a second request while one is pending or
--- running would only check the same files twice. The table lock serialises
--- concurrent requests, so two callers cannot both see "none active".
-CREATE FUNCTION photofactory.start_verification(not_verified_since timestamptz DEFAULT NULL,
-                                                sample double precision DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $$
-DECLARE
-    v_id bigint;
-    v_active bigint;
-BEGIN
-    IF start_verification.sample IS NOT NULL
-       AND (start_verification.sample <= 0 OR start_verification.sample > 1) THEN
-        RAISE EXCEPTION 'sample must be in (0, 1]' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    LOCK TABLE photofactory.verification_runs IN SHARE ROW EXCLUSIVE MODE;
-    SELECT r.id INTO v_active FROM photofactory.verification_runs AS r
-     WHERE r.status IN ('pending', 'running') ORDER BY r.id LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'verification run % is still in progress', v_active
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = format('Wait for it (photofactory.verification_runs) or stop it: '
-                                'SELECT photofactory.cancel_verification(%s);', v_active);
-    END IF;
-    INSERT INTO photofactory.verification_runs (not_verified_since, sample)
-    VALUES (start_verification.not_verified_since, start_verification.sample) RETURNING id INTO v_id;
-    RETURN v_id;
-END;
-$$;
-COMMENT ON FUNCTION photofactory.start_verification(timestamptz, double precision) IS
-    'Queues a background verification of the stored originals (worked through by factory-db); returns its id. Refused while another run is pending or running.';
-
 -- Raises like every other function: NULL (22004), unknown run (P0002).
 -- Returns false for a run that had already ended.
 CREATE FUNCTION photofactory.cancel_verification(id bigint)
@@ -344,81 +273,8 @@ $$;
 COMMENT ON FUNCTION photofactory.cancel_verification(bigint) IS
     'Cancels a pending or running verification run; true if cancelled, false if it had already ended; NULL or unknown id raises.';
 
-CREATE FUNCTION photofactory.adopt_orphan(path text)
-RETURNS uuid
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, photofactory, pg_temp
-AS $$
-DECLARE
-    f jsonb;
-    v_path text := adopt_orphan.path;
-    v_dup uuid;
-    v_id uuid;
-    v_root text := current_setting('photofactory.storage_dir') || '/Originals/';
-BEGIN
-    IF v_path IS NULL THEN
-        RAISE EXCEPTION 'path must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF left(v_path, length(v_root)) <> v_root OR v_path LIKE '%/../%' THEN
-        RAISE EXCEPTION 'only files under % can be adopted: "%"', v_root, v_path
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF EXISTS (SELECT 1 FROM photofactory.media_assets AS m WHERE m.final_path = v_path) THEN
-        RAISE EXCEPTION '"%" already has a ledger row', v_path USING ERRCODE = 'unique_violation';
-    END IF;
-    f := photofactory.inspect_file(v_path);
-    SELECT m.id INTO v_dup FROM photofactory.media_assets AS m WHERE m.file_hash = f->>'sha256';
-    IF FOUND THEN
-        RAISE EXCEPTION '"%" has the same content as asset %: not adopted', v_path, v_dup
-            USING ERRCODE = 'unique_violation',
-                  HINT = 'It is a duplicate; move it to Duplicates/ by hand if you want it out of Originals/.';
-    END IF;
-    INSERT INTO photofactory.media_assets
-        (file_hash, original_name, original_path, final_path, size_bytes, captured_at, location,
-         error_message, utc_offset_minutes, date_source, media_kind, media_format, time_zone)
-    VALUES
-        (f->>'sha256', left(regexp_replace(v_path, '^.*/', ''), 512), v_path, v_path,
-         (f->>'size_bytes')::bigint, (f->>'captured_at')::timestamp, NULLIF(f->'location', 'null'::jsonb),
-         CASE WHEN jsonb_array_length(f->'metadata_errors') > 0
-              THEN 'metadata: ' || (SELECT string_agg(e, '; ') FROM jsonb_array_elements_text(f->'metadata_errors') e) END,
-         (f->>'utc_offset_minutes')::smallint, f->>'date_source', f->>'media_kind', f->>'media_format',
-         f->>'time_zone')
-    RETURNING id INTO v_id;
-    INSERT INTO photofactory.inbox_events (outcome, original_name, original_path, stored_path, file_hash,
-                                           size_bytes, asset_id, reason)
-    VALUES ('ingested', regexp_replace(v_path, '^.*/', ''), v_path, v_path, f->>'sha256',
-            (f->>'size_bytes')::bigint, v_id, 'adopted: found in Originals/ without a ledger row');
-    RETURN v_id;
-END;
-$$;
-COMMENT ON FUNCTION photofactory.adopt_orphan(text) IS
-    'Records a file found under Originals/ without a ledger row (hash + metadata), in place.';
-
-REVOKE ALL ON FUNCTION photofactory._check_max_rows(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.pending_geocoding(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.pending_thumbnails(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.pending_curation(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.pending_backup(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.recent_assets(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.assets_with_errors(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.verify_assets(integer, timestamptz, double precision) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.start_verification(timestamptz, double precision) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory.cancel_verification(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION photofactory.adopt_orphan(text) FROM PUBLIC;
--- The listings run as the caller, and so does their argument check.
-GRANT EXECUTE ON FUNCTION photofactory._check_max_rows(integer) TO photofactory_reader;
-GRANT EXECUTE ON FUNCTION photofactory.recent_assets(integer),
-                          photofactory.assets_with_errors(integer)
-   TO photofactory_reader;
-GRANT EXECUTE ON FUNCTION photofactory.pending_geocoding(integer),
-                          photofactory.pending_thumbnails(integer),
-                          photofactory.pending_curation(integer),
-                          photofactory.pending_backup(integer),
-                          photofactory.verify_assets(integer, timestamptz, double precision),
-                          photofactory.start_verification(timestamptz, double precision),
-                          photofactory.cancel_verification(bigint),
-                          photofactory.adopt_orphan(text)
-   TO photofactory_operator;
+GRANT EXECUTE ON FUNCTION photofactory.cancel_verification(bigint) TO photofactory_operator;
 
 -- The mark_* family shares one function. The step names a column through a
 -- fixed list, never through caller text. It runs as the caller, whose column
@@ -860,39 +716,33 @@ CREATE TRIGGER media_assets_notify_ingested
 -- reconcile() also reports ledger rows outside the current storage root (the
 -- library was moved, photofactory.storage_dir changed): before, they were
 -- silently skipped and it reported no problem while verify_assets() found
--- every one of them missing.
-CREATE OR REPLACE FUNCTION photofactory.reconcile()
+-- every one of them missing. The comparison of disk and ledger stays as it
+-- is (renamed _reconcile_files, whatever sections 1-4 made of it); reconcile()
+-- adds the rows outside the root to it.
+ALTER FUNCTION photofactory.reconcile() RENAME TO _reconcile_files;
+-- Called by reconcile() (SECURITY DEFINER), so it runs as the owner anyway.
+ALTER FUNCTION photofactory._reconcile_files() SECURITY INVOKER;
+REVOKE ALL ON FUNCTION photofactory._reconcile_files() FROM PUBLIC, photofactory_operator;
+COMMENT ON FUNCTION photofactory._reconcile_files() IS
+    'Internal (reconcile): ledger rows under Originals/ whose file is missing, and files there with no row';
+CREATE FUNCTION photofactory.reconcile()
 RETURNS TABLE (problem text, path text, asset_id uuid)
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
-    WITH root AS (
-        SELECT current_setting('photofactory.storage_dir') || '/' AS dir,
-               current_setting('photofactory.storage_dir') || '/Originals/' AS originals
-    ),
-    on_disk AS (
-        SELECT f AS path FROM jsonb_array_elements_text(photofactory._list_originals()) AS f
-    ),
-    ledger AS (
-        SELECT m.id, m.final_path FROM photofactory.media_assets m
-        UNION ALL
-        SELECT s.asset_id, s.final_path FROM photofactory.asset_sidecars s
-    ),
-    originals AS (
-        SELECT l.id, l.final_path FROM ledger l, root WHERE starts_with(l.final_path, root.originals)
-    )
-    SELECT 'missing_file', o.final_path, o.id FROM originals o
-     WHERE NOT EXISTS (SELECT 1 FROM on_disk d WHERE d.path = o.final_path)
+    SELECT f.problem, f.path, f.asset_id FROM photofactory._reconcile_files() AS f
     UNION ALL
-    SELECT 'orphan_file', d.path, NULL::uuid FROM on_disk d
-     WHERE NOT EXISTS (SELECT 1 FROM originals o WHERE o.final_path = d.path)
-    UNION ALL
-    SELECT 'outside_storage_root', l.final_path, l.id FROM ledger l, root
-     WHERE NOT starts_with(l.final_path, root.dir)
+    SELECT 'outside_storage_root', l.final_path, l.id
+      FROM (SELECT m.id, m.final_path FROM photofactory.media_assets AS m
+            UNION ALL
+            SELECT s.asset_id, s.final_path FROM photofactory.asset_sidecars AS s) AS l
+     WHERE NOT starts_with(l.final_path, current_setting('photofactory.storage_dir') || '/')
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION photofactory.reconcile() IS
     'Ledger rows whose file is missing, files under Originals/ with no row, and rows outside the current storage root (see relocate_storage). Changes nothing.';
+REVOKE ALL ON FUNCTION photofactory.reconcile() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION photofactory.reconcile() TO photofactory_operator;
 
 -- Hashes root/rel walking from an open root, O_NOFOLLOW on every component
 -- (the new root is not storage_dir yet, so _hash_stored_file's checks do not
@@ -1000,7 +850,11 @@ DECLARE
     f jsonb;
     v_inbox text := rtrim(current_setting('photofactory.inbox_dir'), '/');
 BEGIN
-    PERFORM photofactory._check_max_rows(max_rows);
+    IF max_rows IS NULL THEN
+        RAISE EXCEPTION 'max_rows must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF max_rows < 0 THEN
+        RAISE EXCEPTION 'max_rows must not be negative (got %)', max_rows USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     FOR r IN SELECT i.path FROM photofactory.inbox_report() AS i WHERE i.state = 'ready' ORDER BY i.path LIMIT max_rows
     LOOP
         path := r.path;
