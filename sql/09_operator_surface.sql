@@ -19,10 +19,10 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- One naming style: no argument of a public function is p_-prefixed.
+-- One naming style: no argument of any function is p_-prefixed.
 SELECT p.oid::regprocedure AS p_prefixed_arguments
   FROM pg_proc p
- WHERE p.pronamespace = 'photofactory'::regnamespace AND p.proname !~ '^_'
+ WHERE p.pronamespace = 'photofactory'::regnamespace
    AND EXISTS (SELECT 1 FROM unnest(p.proargnames) AS a WHERE a ~ '^p_')
  ORDER BY 1;
 

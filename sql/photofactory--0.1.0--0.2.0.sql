@@ -42,8 +42,7 @@
 -- One argument naming style: 0.1.0's public functions mostly take plain names
 -- (mark_*(id), heartbeat(service, status, task), inspect_file(path), ...); the
 -- p_-prefixed ones follow them now. `limit` is a reserved word, hence
--- max_rows. Internal functions (leading underscore) are not part of the
--- interface and keep their names.
+-- max_rows.
 --
 -- PostgreSQL cannot rename a parameter in place, so each function is dropped
 -- and created again from its *current* definition (whatever sections 1-4 made
@@ -78,7 +77,16 @@ BEGIN
          ARRAY['p_limit', 'max_rows', 'p_not_verified_since', 'not_verified_since', 'p_sample', 'sample']),
         ('photofactory.start_verification(timestamptz, double precision)',
          ARRAY['p_not_verified_since', 'not_verified_since', 'p_sample', 'sample']),
-        ('photofactory.adopt_orphan(text)', ARRAY['p_path', 'path'])
+        ('photofactory.adopt_orphan(text)', ARRAY['p_path', 'path']),
+        -- Internal ones too, so that no function of the extension has a p_ name
+        -- (names chosen not to clash with the columns their bodies use).
+        ('photofactory._verify_ids(uuid[])', ARRAY['p_ids', 'asset_ids']),
+        ('photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint)',
+         ARRAY['p_limit', 'max_rows', 'p_checked_before', 'checked_before', 'p_not_verified_since',
+               'not_verified_since', 'p_sample', 'sample', 'p_seed', 'seed']),
+        ('photofactory._verification_step(integer)', ARRAY['p_batch', 'batch_size']),
+        ('photofactory._journal_finish_many(bigint[], text[])', ARRAY['p_ids', 'journal_ids', 'p_final_rels', 'final_rels']),
+        ('photofactory._journal_finish(bigint, text)', ARRAY['p_id', 'journal_id', 'p_final_rel', 'final_rel'])
     ) AS v(sig, renames)
     LOOP
         SELECT p.oid, p.proacl, l.lanname, pg_catalog.obj_description(p.oid, 'pg_proc')
