@@ -70,6 +70,16 @@ ok "per-file lines at DEBUG1, absolute source and destination" \
 ok "a newline in a name is escaped in the log" grep -q "\"$inbox/op/line\\\\nbreak.jpg\"" <(new_log)
 ok "no log line starts inside a file name" test -z "$(new_log | grep -E '^break\.jpg')"
 sql "ALTER SYSTEM RESET log_min_messages" >/dev/null
+
+# An inbox that cannot be opened: one LOG line (not one per retry), ERROR at once.
+sql "ALTER SYSTEM SET photofactory.inbox_dir = '$PF_TEST_RUN/no-such-inbox'" >/dev/null
 sql "SELECT pg_reload_conf()" >/dev/null
+ok "an inbox that cannot be opened is reported" wait_for 15 sql_is \
+  "SELECT status || ' ' || (current_task LIKE '%Cannot open inbox%no-such-inbox%') FROM photofactory.system_status WHERE service_name = 'librarian'" "ERROR true"
+sleep 11   # two more attempts to open it (every 5 s)
+is "$(new_log | grep -c 'Cannot open inbox .*no-such-inbox')" "1" "an inbox that cannot be opened is logged once"
+sql "ALTER SYSTEM RESET photofactory.inbox_dir" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+ok "recovery is logged" wait_for 15 bash -c "tail -c +$log_from '$log' | grep -q 'resumed (was: Cannot open inbox'"
 
 pf_summary
