@@ -127,6 +127,10 @@ SELECT photofactory._librarian_beat(0, 1, 'OK', 'Watching /in: idle', '/in', tru
 SELECT librarian, round_ended_at IS NOT NULL AS round_ended FROM photofactory.librarian_state;
 SELECT librarians, status, busy, waiting, done_this_round, eta FROM photofactory.ingest_progress;
 SELECT status, current_task FROM photofactory.system_status WHERE service_name = 'librarian';
+-- The last librarian stopping says so, instead of its last task.
+SELECT photofactory._librarian_gone(0);
+SELECT count(*) AS state_rows FROM photofactory.librarian_state;
+SELECT status, current_task FROM photofactory.system_status WHERE service_name = 'librarian';
 TRUNCATE photofactory.inbox_events, photofactory.librarian_state;
 SELECT photofactory.forget_service('librarian');
 

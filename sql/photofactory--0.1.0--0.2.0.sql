@@ -654,6 +654,25 @@ COMMENT ON FUNCTION photofactory._librarian_beat(integer, integer, text, text, t
     'Internal (librarians): records one librarian''s state and heartbeats the librarian service with the aggregate of all';
 REVOKE ALL ON FUNCTION photofactory._librarian_beat(integer, integer, text, text, text, boolean, integer, integer, integer, integer, text[]) FROM PUBLIC;
 
+-- A librarian that stops takes its row with it; when it was the last one, the
+-- service row says so instead of its last task (which would read as if it
+-- were still ingesting).
+CREATE FUNCTION photofactory._librarian_gone(librarian integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM photofactory.librarian_state AS l WHERE l.librarian = _librarian_gone.librarian;
+    IF NOT EXISTS (SELECT 1 FROM photofactory.librarian_state) THEN
+        PERFORM photofactory.heartbeat('librarian', 'WARNING', 'Stopped: no librarian is running');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._librarian_gone(integer) IS
+    'Internal (librarians): removes a stopping librarian''s state row; the last one marks the service stopped';
+REVOKE ALL ON FUNCTION photofactory._librarian_gone(integer) FROM PUBLIC;
+
 -- inbox_report() learns from the librarians which files they gave up on.
 CREATE OR REPLACE FUNCTION photofactory.inbox_report()
 RETURNS TABLE (path text, size_bytes bigint, modified_at timestamptz, state text, detail text)

@@ -853,6 +853,9 @@ void librarian_main() {
     }
     if (st.inbox_dir[0] != '\0')
         ereport(LOG, (errmsg("photofactory %s: stopped watching inbox \"%s\"", g_worker.label, st.inbox_dir)));
+    // Its row must not go on saying what it was doing.
+    run_in_transaction("librarian stopping", [](void*) { if (extension_ready()) send_librarian_gone(g_worker.index); },
+                       nullptr);
     close_dirs();
     proc_exit(0);
 }

@@ -44,4 +44,17 @@ void send_librarian_report(const LibrarianReport& r) {
     if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory._librarian_beat failed: %s", SPI_result_code_string(rc));
 }
 
+void send_librarian_gone(int index) {
+    if (SPI_execute("SELECT pg_catalog.to_regprocedure('photofactory._librarian_gone(pg_catalog.int4)') IS NOT NULL",
+                    true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "photofactory: looking up _librarian_gone failed");
+    bool isnull;
+    if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))) return;
+    Oid type = INT4OID;
+    Datum value = Int32GetDatum(index);
+    int rc = SPI_execute_with_args("SELECT photofactory._librarian_gone($1::pg_catalog.int4)", 1, &type, &value, nullptr,
+                                   false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory._librarian_gone failed: %s", SPI_result_code_string(rc));
+}
+
 }  // namespace pf::pg

@@ -22,4 +22,8 @@ struct LibrarianReport {
 // database's extension predates _librarian_beat (not yet updated to 0.2.0).
 void send_librarian_report(const LibrarianReport& r);
 
+// Inside run_in_transaction, when librarian `index` stops: its state row goes
+// (photofactory._librarian_gone; nothing when the extension predates it).
+void send_librarian_gone(int index);
+
 }  // namespace pf::pg

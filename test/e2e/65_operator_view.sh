@@ -63,6 +63,16 @@ is "$(sql "SELECT count(*) FROM photofactory.librarian_state")" "2" "one state r
 ok "the service row speaks for all librarians" sql_is \
   "SELECT current_task LIKE 'Watching % with 2 librarians%' FROM photofactory.system_status WHERE service_name = 'librarian'" t
 
+# Fewer librarians: the one that stops takes its row with it; none: the row says so.
+sql "ALTER SYSTEM SET photofactory.librarian_workers = 1" >/dev/null; sql "SELECT pg_reload_conf()" >/dev/null
+ok "a stopped librarian's state row goes" wait_for 20 sql_is "SELECT string_agg(librarian::text, ',') FROM photofactory.librarian_state" 0
+sql "ALTER SYSTEM SET photofactory.librarian_workers = 0" >/dev/null; sql "SELECT pg_reload_conf()" >/dev/null
+ok "with none running the service row says so" wait_for 20 sql_is \
+  "SELECT status || ' ' || current_task FROM photofactory.system_status WHERE service_name = 'librarian'" \
+  "WARNING Stopped: no librarian is running"
+sql "ALTER SYSTEM RESET photofactory.librarian_workers" >/dev/null; sql "SELECT pg_reload_conf()" >/dev/null
+ok "both librarians report again" wait_for 30 sql_is "SELECT count(*) FROM photofactory.librarian_state" 2
+
 # The log: a round summary, per-file lines at DEBUG1 with absolute escaped paths.
 ok "one LOG summary for the round" grep -qE 'round done in [0-9.]+ s: [0-9]+ ingested, [0-9]+ duplicates, [0-9]+ rejected, [0-9.]+ MB \([0-9.]+ files/s' <(new_log)
 ok "per-file lines at DEBUG1, absolute source and destination" \
