@@ -130,7 +130,7 @@ SELECT pg_temp.try(stmt) AS result
  ORDER BY n;
 
 -- Plans. The query is taken verbatim from the function's own source
--- (pg_proc.prosrc, the RETURN QUERY statement) with p_limit as a parameter,
+-- (pg_proc.prosrc, the RETURN QUERY statement) with the limit as a parameter,
 -- prepared, and explained as a generic plan: that is the plan PL/pgSQL caches
 -- and reuses, whatever limit a caller passes. The table gets a realistic shape
 -- first: 5000 assets of which 100 still have work pending.
@@ -140,9 +140,9 @@ DECLARE
     q text;
     line text;
 BEGIN
-    SELECT substring(p.prosrc FROM '(?s)RETURN QUERY\s+(.*?);') INTO STRICT q
+    SELECT substring(p.prosrc FROM 'RETURN QUERY\s+([^;]*);') INTO STRICT q
       FROM pg_proc p WHERE p.oid = fn;
-    q := regexp_replace(q, '\mp_limit\M', '$1', 'g');
+    q := regexp_replace(q, '\m(p_limit|max_rows)\M', '$1', 'g');
     EXECUTE format('PREPARE pf_function_query(integer) AS %s', q);
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) EXECUTE pf_function_query(100)' LOOP
         RETURN NEXT line;
@@ -168,7 +168,7 @@ RESET session_replication_role;
 ANALYZE photofactory.media_assets;
 
 -- What the helper explains is the function's query:
-SELECT substring(prosrc FROM '(?s)RETURN QUERY\s+(.*?);') AS pending_geocoding_query
+SELECT substring(prosrc FROM 'RETURN QUERY\s+([^;]*);') AS pending_geocoding_query
   FROM pg_proc WHERE oid = 'photofactory.pending_geocoding(integer)'::regprocedure;
 
 SET plan_cache_mode = force_generic_plan;

@@ -1098,3 +1098,876 @@ GRANT EXECUTE ON FUNCTION photofactory.restore_original(uuid) TO photofactory_op
 GRANT EXECUTE ON FUNCTION photofactory.restore_all(text) TO photofactory_operator;
 GRANT SELECT ON photofactory.backup_targets, photofactory.asset_copies, photofactory.backup_events
     TO photofactory_reader;
+
+------------------------------------------------------------------------------
+-- 5. Operator's view (issue #19)
+------------------------------------------------------------------------------
+-- One argument naming style: 0.1.0's public functions mostly take plain names
+-- (mark_*(id), heartbeat(service, status, task), inspect_file(path), ...); the
+-- p_-prefixed ones follow them now. `limit` is a reserved word, hence
+-- max_rows.
+--
+-- PostgreSQL cannot rename a parameter in place, so each function is dropped
+-- and created again from its *current* definition (whatever sections 1-4 made
+-- of it: their fixes are kept, this section only renames), with the same
+-- privileges and comment. The body is left as it is, wrapped in a block that
+-- declares the old names as aliases of the new ones; only the messages that
+-- name an argument change with it.
+DO $rename$
+DECLARE
+    f record;
+    v_oid oid;
+    v_acl aclitem[];
+    v_lang name;
+    v_comment text;
+    v_def text;
+    v_head text;
+    v_rest text;
+    v_tag text;
+    v_body text;
+    v_aliases text;
+    g record;
+    i integer;
+BEGIN
+    FOR f IN SELECT * FROM (VALUES
+        ('photofactory.pending_geocoding(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.pending_thumbnails(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.pending_curation(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.pending_backup(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.recent_assets(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.assets_with_errors(integer)', ARRAY['p_limit', 'max_rows']),
+        ('photofactory.verify_assets(integer, timestamptz, double precision)',
+         ARRAY['p_limit', 'max_rows', 'p_not_verified_since', 'not_verified_since', 'p_sample', 'sample']),
+        ('photofactory.start_verification(timestamptz, double precision)',
+         ARRAY['p_not_verified_since', 'not_verified_since', 'p_sample', 'sample']),
+        ('photofactory.adopt_orphan(text)', ARRAY['p_path', 'path']),
+        -- Internal ones too, so that no function of the extension has a p_ name
+        -- (names chosen not to clash with the columns their bodies use).
+        ('photofactory._verify_ids(uuid[])', ARRAY['p_ids', 'asset_ids']),
+        ('photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint)',
+         ARRAY['p_limit', 'max_rows', 'p_checked_before', 'checked_before', 'p_not_verified_since',
+               'not_verified_since', 'p_sample', 'sample', 'p_seed', 'seed']),
+        ('photofactory._verification_step(integer)', ARRAY['p_batch', 'batch_size']),
+        ('photofactory._journal_finish_many(bigint[], text[])', ARRAY['p_ids', 'journal_ids', 'p_final_rels', 'final_rels']),
+        ('photofactory._journal_finish(bigint, text)', ARRAY['p_id', 'journal_id', 'p_final_rel', 'final_rel'])
+    ) AS v(sig, renames)
+    LOOP
+        SELECT p.oid, p.proacl, l.lanname, pg_catalog.obj_description(p.oid, 'pg_proc')
+          INTO v_oid, v_acl, v_lang, v_comment
+          FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang
+         WHERE p.oid = f.sig::regprocedure;
+        v_def := pg_catalog.pg_get_functiondef(v_oid);
+        -- pg_get_functiondef: header lines, then "AS $tag$<body>$tag$".
+        v_head := left(v_def, strpos(v_def, E'\nAS $'));
+        v_rest := substr(v_def, strpos(v_def, E'\nAS $') + 4);
+        v_tag := substring(v_rest FROM '^(\$[^$]*\$)');
+        v_body := substr(v_rest, length(v_tag) + 1);
+        v_body := left(v_body, length(v_body) - strpos(reverse(v_body), reverse(v_tag)) - length(v_tag) + 1);
+        v_aliases := '';
+        FOR i IN 1 .. cardinality(f.renames) / 2 LOOP
+            v_head := regexp_replace(v_head, '\m' || f.renames[2 * i - 1] || '\M', f.renames[2 * i], 'g');
+            -- Messages that start with an argument's name: 'p_limit must ...'
+            v_body := regexp_replace(v_body, '''' || f.renames[2 * i - 1] || '\M', '''' || f.renames[2 * i], 'g');
+            IF v_comment IS NOT NULL THEN
+                v_comment := regexp_replace(v_comment, '\m' || f.renames[2 * i - 1] || '\M', f.renames[2 * i], 'g');
+            END IF;
+            IF v_lang = 'plpgsql' THEN
+                v_aliases := v_aliases || format(E'    %s ALIAS FOR %s;\n', f.renames[2 * i - 1], f.renames[2 * i]);
+            ELSE
+                v_body := regexp_replace(v_body, '\m' || f.renames[2 * i - 1] || '\M',
+                                         substring(f.sig FROM '\.([a-z_]+)\(') || '.' || f.renames[2 * i], 'g');
+            END IF;
+        END LOOP;
+        IF v_lang = 'plpgsql' THEN
+            v_body := E'\nDECLARE\n' || v_aliases || E'BEGIN\n' || rtrim(v_body, E' \n\t;') || E';\nEND\n';
+        ELSIF v_lang <> 'sql' THEN
+            RAISE EXCEPTION 'cannot rename the arguments of % (language %)', f.sig, v_lang;
+        END IF;
+        EXECUTE format('DROP FUNCTION %s', f.sig);
+        EXECUTE v_head || 'AS ' || v_tag || v_body || v_tag;
+        IF v_acl IS NOT NULL THEN
+            EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.sig);
+            FOR g IN SELECT * FROM pg_catalog.aclexplode(v_acl) AS x WHERE x.privilege_type = 'EXECUTE' LOOP
+                EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f.sig,
+                               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END);
+            END LOOP;
+        END IF;
+        IF v_comment IS NOT NULL THEN
+            EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.sig, v_comment);
+        END IF;
+    END LOOP;
+END
+$rename$;
+
+-- One background run at a time: a second request while one is pending or
+-- running would only check the same files twice. A trigger rather than a
+-- change to start_verification(), so that it holds for every writer; the
+-- table lock serialises concurrent requests (two could otherwise both see
+-- "none active").
+CREATE FUNCTION photofactory._verification_runs_one_active()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    v_active bigint;
+BEGIN
+    IF NEW.status NOT IN ('pending', 'running') THEN
+        RETURN NEW;
+    END IF;
+    LOCK TABLE photofactory.verification_runs IN SHARE ROW EXCLUSIVE MODE;
+    SELECT r.id INTO v_active FROM photofactory.verification_runs AS r
+     WHERE r.status IN ('pending', 'running') ORDER BY r.id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'verification run % is still in progress', v_active
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Wait for it (photofactory.verification_runs) or stop it: '
+                                'SELECT photofactory.cancel_verification(%s);', v_active);
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._verification_runs_one_active() IS
+    'Trigger: refuses a new verification run while another is pending or running';
+REVOKE ALL ON FUNCTION photofactory._verification_runs_one_active() FROM PUBLIC;
+CREATE TRIGGER verification_runs_one_active
+    BEFORE INSERT ON photofactory.verification_runs
+    FOR EACH ROW EXECUTE FUNCTION photofactory._verification_runs_one_active();
+COMMENT ON FUNCTION photofactory.start_verification(timestamptz, double precision) IS
+    'Queues a background verification of the stored originals (worked through by factory-db); returns its id. Refused while another run is pending or running.';
+
+DROP FUNCTION photofactory.cancel_verification(bigint);
+
+-- Every table, column, view and function of 0.1.0 carries a comment (those
+-- it lacked are below; sql/09_operator_surface.sql fails on any object of the
+-- extension without one, so later additions must bring their own).
+COMMENT ON COLUMN photofactory.media_assets.companion_of IS 'The asset this file travels with (Live Photo video, RAW of a JPEG, edited rendition); NULL for a leader';
+COMMENT ON COLUMN photofactory.media_assets.group_key IS 'Companion key (folder + base name) by which late companions find their leader';
+COMMENT ON COLUMN photofactory.inbox_events.id IS 'Generated row id';
+COMMENT ON COLUMN photofactory.inbox_events.occurred_at IS 'When the outcome was recorded (server-set)';
+COMMENT ON COLUMN photofactory.inbox_events.original_name IS 'File name as received in the inbox';
+COMMENT ON COLUMN photofactory.inbox_events.original_path IS 'Absolute path the file had in the inbox';
+COMMENT ON COLUMN photofactory.inbox_events.file_hash IS 'SHA-256 of the content (NULL for a file rejected unread)';
+COMMENT ON COLUMN photofactory.inbox_events.size_bytes IS 'File size in bytes, when known';
+COMMENT ON COLUMN photofactory.service_health.service_name IS 'Service id (system_status.service_name)';
+COMMENT ON COLUMN photofactory.service_health.status IS 'Last reported status: OK, ERROR or WARNING';
+COMMENT ON COLUMN photofactory.service_health.current_task IS 'Last reported task';
+COMMENT ON COLUMN photofactory.service_health.last_heartbeat IS 'Time of the latest heartbeat';
+COMMENT ON COLUMN photofactory.service_health.age IS 'now() - last_heartbeat';
+COMMENT ON COLUMN photofactory.service_health.age_seconds IS 'age in seconds';
+COMMENT ON COLUMN photofactory.service_health.colour IS 'green when age <= 60 s, yellow when <= 180 s, red beyond (heartbeat age only)';
+COMMENT ON COLUMN photofactory.asset_sidecars.id IS 'Sidecar id, generated by the server';
+COMMENT ON COLUMN photofactory.asset_sidecars.asset_id IS 'The media_assets row it belongs to';
+COMMENT ON COLUMN photofactory.asset_sidecars.kind IS 'xmp, aae or json';
+COMMENT ON COLUMN photofactory.asset_sidecars.file_hash IS 'SHA-256 of the sidecar, 64 lower-case hex digits';
+COMMENT ON COLUMN photofactory.asset_sidecars.original_name IS 'File name as received in the inbox';
+COMMENT ON COLUMN photofactory.asset_sidecars.original_path IS 'Absolute path the file had in the inbox';
+COMMENT ON COLUMN photofactory.asset_sidecars.final_path IS 'Absolute path beside its asset under Originals/; unique';
+COMMENT ON COLUMN photofactory.asset_sidecars.size_bytes IS 'File size in bytes';
+COMMENT ON COLUMN photofactory.asset_sidecars.ingested_at IS 'When the librarian stored it';
+COMMENT ON COLUMN photofactory.ingest_journal.id IS 'Generated row id';
+COMMENT ON COLUMN photofactory.ingest_journal.created_at IS 'When the move was planned';
+COMMENT ON COLUMN photofactory.ingest_journal.librarian IS 'Librarian (0-based) that planned the move; recovery takes over rows of librarians no longer running';
+COMMENT ON COLUMN photofactory.ingest_journal.outcome IS 'ingested, duplicate, sidecar or rejected: what finishing the move records';
+COMMENT ON COLUMN photofactory.ingest_journal.source_rel IS 'Source path relative to inbox_root, raw bytes (names need not be UTF-8)';
+COMMENT ON COLUMN photofactory.ingest_journal.dest_rel IS 'Destination path relative to storage_root';
+COMMENT ON COLUMN photofactory.ingest_journal.file_hash IS 'SHA-256 of the content read (NULL for a file rejected unread)';
+COMMENT ON COLUMN photofactory.ingest_journal.asset_id IS 'The asset the file becomes or duplicates';
+COMMENT ON COLUMN photofactory.ingest_journal.inbox_root IS 'The inbox the source is in';
+COMMENT ON COLUMN photofactory.ingest_journal.storage_root IS 'The storage the destination is in';
+COMMENT ON COLUMN photofactory.ingest_journal.details IS 'Metadata to record when the move finishes (JSON)';
+COMMENT ON COLUMN photofactory.asset_integrity.asset_id IS 'The media_assets row checked';
+COMMENT ON COLUMN photofactory.asset_integrity.checked_at IS 'When its stored file was last re-hashed';
+COMMENT ON COLUMN photofactory.asset_integrity.status IS 'ok, missing, hash_mismatch or unreadable';
+COMMENT ON COLUMN photofactory.asset_integrity.detail IS 'The error, or both hashes on a mismatch; NULL when ok';
+COMMENT ON TABLE photofactory.verification_runs IS
+    'Background verification runs (start_verification), worked through by the factory-db worker in batches';
+COMMENT ON COLUMN photofactory.verification_runs.id IS 'Run id, as returned by start_verification()';
+COMMENT ON COLUMN photofactory.verification_runs.requested_at IS 'When it was requested';
+COMMENT ON COLUMN photofactory.verification_runs.not_verified_since IS 'Only assets not verified since this time (NULL: all)';
+COMMENT ON COLUMN photofactory.verification_runs.sample IS 'Fraction of the assets checked, in (0, 1] (NULL: all)';
+COMMENT ON COLUMN photofactory.verification_runs.started_at IS 'When the worker began it';
+COMMENT ON COLUMN photofactory.verification_runs.finished_at IS 'When it ended (done or cancelled)';
+COMMENT ON COLUMN photofactory.verification_runs.total IS 'Assets in the ledger when it began';
+COMMENT ON COLUMN photofactory.verification_runs.checked IS 'Assets checked so far';
+COMMENT ON COLUMN photofactory.verification_runs.problems IS 'Problems found so far (asset_integrity rows not ok)';
+COMMENT ON COLUMN photofactory.verification_runs.status IS 'pending, running, done or cancelled';
+COMMENT ON COLUMN photofactory.verification_runs.last_asset IS 'Last asset id checked: the run walks the ledger in id order from here';
+COMMENT ON FUNCTION photofactory._hash_stored_file(text) IS
+    'Internal: SHA-256 of a stored file as {"sha256": …} or {"error": missing|unreadable, "detail": …}';
+COMMENT ON FUNCTION photofactory._list_originals() IS
+    'Internal: absolute paths of the regular files under storage_dir/Originals (JSON array)';
+COMMENT ON FUNCTION photofactory._inbox_report_json() IS 'Internal: the data behind inbox_report() (JSON array)';
+COMMENT ON FUNCTION photofactory._ingest_file_json(text) IS 'Internal: the C side of ingest_file() (JSON object)';
+COMMENT ON FUNCTION photofactory._journal_finish(bigint, text) IS
+    'Internal (librarian recovery): records one finished move of the ingest journal; returns its asset id';
+COMMENT ON FUNCTION photofactory._journal_finish_many(bigint[], text[]) IS
+    'Internal (librarian): records a batch of finished moves (assets, sidecars, inbox events) and retires their journal rows';
+COMMENT ON FUNCTION photofactory._media_assets_guard() IS
+    'Trigger: server-set timestamps, flag/timestamp pairing and location immutability of media_assets';
+COMMENT ON FUNCTION photofactory._system_status_stamp() IS 'Trigger: every write to system_status is a heartbeat (server clock)';
+COMMENT ON FUNCTION photofactory._system_status_history_stamp() IS 'Trigger: created_at of system_status_history is the server clock';
+COMMENT ON FUNCTION photofactory._verification_step(integer) IS
+    'Internal (factory-db): one batch of the oldest active verification run; returns a progress line, NULL when idle';
+COMMENT ON FUNCTION photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint) IS
+    'Internal: the assets one verify_assets() call covers, re-hashed';
+COMMENT ON FUNCTION photofactory._verify_ids(uuid[]) IS
+    'Internal: re-hashes the given assets'' stored files, records each result in asset_integrity, returns the problems';
+
+-- Raises like every other function: NULL (22004), unknown run (P0002).
+-- Returns false for a run that had already ended.
+CREATE FUNCTION photofactory.cancel_verification(id bigint)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+DECLARE
+    v_status text;
+BEGIN
+    IF cancel_verification.id IS NULL THEN
+        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT r.status INTO v_status FROM photofactory.verification_runs AS r
+     WHERE r.id = cancel_verification.id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'verification run % does not exist', cancel_verification.id
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF v_status NOT IN ('pending', 'running') THEN
+        RETURN false;
+    END IF;
+    UPDATE photofactory.verification_runs AS r SET status = 'cancelled', finished_at = now()
+     WHERE r.id = cancel_verification.id;
+    RETURN true;
+END;
+$$;
+COMMENT ON FUNCTION photofactory.cancel_verification(bigint) IS
+    'Cancels a pending or running verification run; true if cancelled, false if it had already ended; NULL or unknown id raises.';
+
+REVOKE ALL ON FUNCTION photofactory.cancel_verification(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION photofactory.cancel_verification(bigint) TO photofactory_operator;
+
+-- The mark_* family shares one function. The step names a column through a
+-- fixed list, never through caller text. It runs as the caller, whose column
+-- rights (UPDATE of the flags) decide what it may mark.
+CREATE FUNCTION photofactory._mark_done(step text, ids uuid[], single boolean)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    v_flag text := CASE _mark_done.step
+                       WHEN 'geocoded' THEN 'is_geocoded'
+                       WHEN 'thumbnailed' THEN 'is_thumbnailed'
+                       WHEN 'curated' THEN 'is_curated'
+                       WHEN 'backed_up' THEN 'is_backed_up'
+                   END;
+    n integer;
+BEGIN
+    IF v_flag IS NULL THEN
+        RAISE EXCEPTION 'unknown step %', quote_nullable(_mark_done.step) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF single THEN
+        IF _mark_done.ids IS NULL OR _mark_done.ids[1] IS NULL THEN
+            RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+    ELSIF _mark_done.ids IS NULL THEN
+        RAISE EXCEPTION 'ids must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF array_position(_mark_done.ids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'ids must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('UPDATE photofactory.media_assets AS a SET %1$I = true WHERE a.id = ANY ($1) AND NOT a.%1$I',
+                   v_flag)
+      USING _mark_done.ids;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF single AND n = 0
+       AND NOT EXISTS (SELECT 1 FROM photofactory.media_assets AS a WHERE a.id = _mark_done.ids[1]) THEN
+        RAISE EXCEPTION 'media asset % does not exist', _mark_done.ids[1] USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._mark_done(text, uuid[], boolean) IS
+    'Internal: sets one work flag (geocoded, thumbnailed, curated, backed_up) on the given ids; the body of every mark_* function';
+
+-- An untyped literal, mark_geocoded('…'), matched both the uuid and the uuid[]
+-- form ("function is not unique"). A text form resolves it: PostgreSQL prefers
+-- the string category for unknown literals, while typed calls (uuid, uuid[])
+-- still find their exact match. It accepts one id or an array literal '{…}'.
+CREATE FUNCTION photofactory._mark_done_text(step text, id text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+BEGIN
+    IF _mark_done_text.id IS NULL THEN
+        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF left(btrim(_mark_done_text.id), 1) = '{' THEN
+        RETURN photofactory._mark_done(step, _mark_done_text.id::uuid[], false);
+    END IF;
+    RETURN photofactory._mark_done(step, ARRAY[_mark_done_text.id::uuid], true);
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._mark_done_text(text, text) IS
+    'Internal: the text forms of mark_*: one uuid literal, or an array literal {…}';
+
+CREATE OR REPLACE FUNCTION photofactory.mark_geocoded(id uuid) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('geocoded', ARRAY[id], true) $fn$;
+CREATE OR REPLACE FUNCTION photofactory.mark_geocoded(ids uuid[]) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('geocoded', ids, false) $fn$;
+CREATE FUNCTION photofactory.mark_geocoded(id text) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done_text('geocoded', id) $fn$;
+
+CREATE OR REPLACE FUNCTION photofactory.mark_thumbnailed(id uuid) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('thumbnailed', ARRAY[id], true) $fn$;
+CREATE OR REPLACE FUNCTION photofactory.mark_thumbnailed(ids uuid[]) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('thumbnailed', ids, false) $fn$;
+CREATE FUNCTION photofactory.mark_thumbnailed(id text) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done_text('thumbnailed', id) $fn$;
+
+CREATE OR REPLACE FUNCTION photofactory.mark_curated(id uuid) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('curated', ARRAY[id], true) $fn$;
+CREATE OR REPLACE FUNCTION photofactory.mark_curated(ids uuid[]) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('curated', ids, false) $fn$;
+CREATE FUNCTION photofactory.mark_curated(id text) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done_text('curated', id) $fn$;
+
+CREATE OR REPLACE FUNCTION photofactory.mark_backed_up(id uuid) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('backed_up', ARRAY[id], true) $fn$;
+CREATE OR REPLACE FUNCTION photofactory.mark_backed_up(ids uuid[]) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done('backed_up', ids, false) $fn$;
+CREATE FUNCTION photofactory.mark_backed_up(id text) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$ SELECT photofactory._mark_done_text('backed_up', id) $fn$;
+
+COMMENT ON FUNCTION photofactory.mark_geocoded(text) IS
+    'mark_geocoded for an untyped literal: one uuid (as mark_geocoded(uuid)) or an array literal {…} (as mark_geocoded(uuid[]))';
+COMMENT ON FUNCTION photofactory.mark_thumbnailed(text) IS
+    'mark_thumbnailed for an untyped literal: one uuid (as mark_thumbnailed(uuid)) or an array literal {…} (as mark_thumbnailed(uuid[]))';
+COMMENT ON FUNCTION photofactory.mark_curated(text) IS
+    'mark_curated for an untyped literal: one uuid (as mark_curated(uuid)) or an array literal {…} (as mark_curated(uuid[]))';
+COMMENT ON FUNCTION photofactory.mark_backed_up(text) IS
+    'mark_backed_up for an untyped literal: one uuid (as mark_backed_up(uuid)) or an array literal {…} (as mark_backed_up(uuid[]))';
+
+REVOKE ALL ON FUNCTION photofactory._mark_done(text, uuid[], boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory._mark_done_text(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.mark_geocoded(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.mark_thumbnailed(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.mark_curated(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION photofactory.mark_backed_up(text) FROM PUBLIC;
+-- mark_* run as the caller, so the caller needs the shared body too; it can
+-- do nothing the mark_* functions cannot.
+GRANT EXECUTE ON FUNCTION photofactory._mark_done(text, uuid[], boolean),
+                          photofactory._mark_done_text(text, text),
+                          photofactory.mark_geocoded(text),
+                          photofactory.mark_thumbnailed(text),
+                          photofactory.mark_curated(text),
+                          photofactory.mark_backed_up(text)
+   TO photofactory_operator;
+
+-- A service appears with its first heartbeat() (there is no list of known
+-- services: the dashboard, a geocoder or a sync checker register that way),
+-- so a misspelt name leaves a row behind; a retired service too. forget_service
+-- removes it. Its history stays until retention trims it. A service still
+-- running simply comes back with its next heartbeat.
+CREATE FUNCTION photofactory.forget_service(service text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+BEGIN
+    IF forget_service.service IS NULL THEN
+        RAISE EXCEPTION 'service must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    DELETE FROM photofactory.system_status AS s WHERE s.service_name = forget_service.service;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'service % has no status row', quote_literal(forget_service.service)
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'SELECT service_name FROM photofactory.system_status; lists the known ones.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory.forget_service(text) IS
+    'Removes a service''s system_status row (a misspelt or retired service); its history stays until retention; unknown name raises';
+REVOKE ALL ON FUNCTION photofactory.forget_service(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION photofactory.forget_service(text) TO photofactory_operator;
+COMMENT ON FUNCTION photofactory.heartbeat(text, text, text) IS
+    'Records a heartbeat: upserts system_status and appends to system_status_history; returns the status row. A name not seen before registers a new service (remove one with forget_service)';
+
+-- Progress of ingestion, over all librarians. Each librarian writes its row at
+-- every heartbeat and at once on a change of state (a backlog starts or ends,
+-- a pause, an error); the `librarian` service row carries their aggregate.
+-- Files done and rates come from inbox_events (one row per file, indexed by
+-- occurred_at), so the librarians add no bookkeeping per file.
+CREATE TABLE photofactory.librarian_state (
+    librarian        integer     NOT NULL,
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    status           varchar(16) NOT NULL,
+    task             text,
+    inbox_dir        text,
+    scanned_at       timestamptz,
+    ready            integer     NOT NULL DEFAULT 0,
+    settling         integer     NOT NULL DEFAULT 0,
+    stuck            integer     NOT NULL DEFAULT 0,
+    unlisted         integer     NOT NULL DEFAULT 0,
+    round_started_at timestamptz,
+    round_ended_at   timestamptz,
+    stuck_paths      text[]      NOT NULL DEFAULT '{}',
+    CONSTRAINT librarian_state_pkey PRIMARY KEY (librarian),
+    CONSTRAINT librarian_state_librarian_check CHECK (librarian >= 0),
+    CONSTRAINT librarian_state_status_check CHECK (status IN ('OK', 'ERROR', 'WARNING')),
+    CONSTRAINT librarian_state_counts_check CHECK (ready >= 0 AND settling >= 0 AND stuck >= 0 AND unlisted >= 0)
+);
+COMMENT ON TABLE photofactory.librarian_state IS
+    'What each running librarian last reported (written at each heartbeat and on every change of state); see ingest_progress';
+COMMENT ON COLUMN photofactory.librarian_state.librarian IS 'Librarian number, 0-based (photofactory.librarian_workers of them)';
+COMMENT ON COLUMN photofactory.librarian_state.updated_at IS 'When the librarian last wrote this row';
+COMMENT ON COLUMN photofactory.librarian_state.status IS 'Its own status: OK, WARNING or ERROR';
+COMMENT ON COLUMN photofactory.librarian_state.task IS 'What it is doing, or the problem it has (as its heartbeat would say)';
+COMMENT ON COLUMN photofactory.librarian_state.inbox_dir IS 'The inbox it watches';
+COMMENT ON COLUMN photofactory.librarian_state.scanned_at IS 'When its latest scan of the inbox ended';
+COMMENT ON COLUMN photofactory.librarian_state.ready IS 'Settled files waiting at that scan';
+COMMENT ON COLUMN photofactory.librarian_state.settling IS 'Files still changing (or waiting for a companion) at that scan';
+COMMENT ON COLUMN photofactory.librarian_state.stuck IS 'Files it gave up on: they cannot be moved, not even to Rejected/';
+COMMENT ON COLUMN photofactory.librarian_state.unlisted IS 'Inbox folders it cannot list';
+COMMENT ON COLUMN photofactory.librarian_state.round_started_at IS 'Start of its current (or last) busy round: a scan found files ready';
+COMMENT ON COLUMN photofactory.librarian_state.round_ended_at IS 'End of its last busy round (a scan found nothing ready); NULL while busy';
+COMMENT ON COLUMN photofactory.librarian_state.stuck_paths IS 'Inbox-relative paths of its stuck files (at most 1000), as inbox_report() prints them';
+GRANT SELECT ON photofactory.librarian_state TO photofactory_reader;
+
+CREATE VIEW photofactory.ingest_progress AS
+WITH cfg AS (
+    SELECT greatest(3 * coalesce((SELECT st.setting::integer FROM pg_catalog.pg_settings AS st
+                                   WHERE st.name = 'photofactory.heartbeat_interval' AND st.unit = 's'), 30), 60)
+           * interval '1 second' AS fresh
+),
+live AS (
+    SELECT l.* FROM photofactory.librarian_state AS l, cfg WHERE l.updated_at > now() - cfg.fresh
+),
+latest AS (  -- every librarian scans the whole inbox: the newest scan tells the backlog
+    SELECT l.scanned_at, l.ready, l.settling FROM live AS l WHERE l.scanned_at IS NOT NULL
+     ORDER BY l.scanned_at DESC LIMIT 1
+),
+agg AS (
+    SELECT count(*) AS librarians,
+           coalesce(max(l.stuck), 0) AS stuck,
+           coalesce(max(l.unlisted), 0) AS unlisted,
+           bool_or(l.round_started_at IS NOT NULL AND l.round_ended_at IS NULL) AS busy,
+           min(l.round_started_at) FILTER (WHERE l.round_ended_at IS NULL) AS busy_since,
+           max(l.round_started_at) AS last_round_start,
+           max(l.round_ended_at) AS last_round_end,
+           max(l.updated_at) AS updated_at,
+           CASE max(CASE l.status WHEN 'ERROR' THEN 2 WHEN 'WARNING' THEN 1 ELSE 0 END)
+                WHEN 2 THEN 'ERROR' WHEN 1 THEN 'WARNING' WHEN 0 THEN 'OK' END AS status
+      FROM live AS l
+),
+round AS (
+    SELECT agg.*,
+           CASE WHEN agg.busy THEN agg.busy_since ELSE agg.last_round_start END AS round_start,
+           CASE WHEN agg.busy THEN NULL ELSE agg.last_round_end END AS round_end
+      FROM agg
+),
+done AS (
+    SELECT count(e.id) AS files, coalesce(sum(e.size_bytes), 0) AS bytes
+      FROM round LEFT JOIN photofactory.inbox_events AS e
+        ON e.occurred_at >= round.round_start AND (round.round_end IS NULL OR e.occurred_at <= round.round_end)
+),
+since_scan AS (
+    SELECT count(*) AS files FROM photofactory.inbox_events AS e, latest WHERE e.occurred_at >= latest.scanned_at
+),
+recent AS (  -- the last minute, or less when the round began within it
+    SELECT count(*) AS files, coalesce(sum(e.size_bytes), 0) AS bytes,
+           extract(epoch FROM least(interval '1 minute',
+                                    now() - coalesce(greatest(round.round_start, now() - interval '1 minute'),
+                                                     now() - interval '1 minute'))) AS seconds
+      FROM round LEFT JOIN photofactory.inbox_events AS e ON e.occurred_at > now() - interval '1 minute'
+     GROUP BY round.round_start
+),
+rate AS (
+    SELECT CASE WHEN recent.seconds >= 1 THEN recent.files / recent.seconds END AS files_per_second,
+           CASE WHEN recent.seconds >= 1 THEN recent.bytes / recent.seconds / 1e6 END AS mb_per_second
+      FROM recent
+),
+backlog AS (
+    SELECT CASE WHEN round.busy THEN greatest(coalesce((SELECT ready FROM latest), 0) - since_scan.files, 0)
+                ELSE 0 END AS waiting
+      FROM round, since_scan
+)
+SELECT round.librarians,
+       round.status,
+       round.busy,
+       backlog.waiting,
+       coalesce((SELECT settling FROM latest), 0) AS settling,
+       round.stuck,
+       round.unlisted,
+       round.round_start AS round_started_at,
+       round.round_end AS round_ended_at,
+       done.files AS done_this_round,
+       done.bytes AS bytes_this_round,
+       round(rate.files_per_second::numeric, 1) AS files_per_second,
+       round(rate.mb_per_second::numeric, 2) AS mb_per_second,
+       CASE WHEN backlog.waiting = 0 THEN interval '0'
+            WHEN rate.files_per_second > 0
+            THEN make_interval(secs => ceil(backlog.waiting / rate.files_per_second)) END AS eta,
+       round.updated_at
+  FROM round, done, rate, backlog;
+COMMENT ON VIEW photofactory.ingest_progress IS
+    'Ingestion over all librarians, one row: backlog (waiting, settling, stuck), files done this round, files/s and MB/s over the last minute, ETA';
+COMMENT ON COLUMN photofactory.ingest_progress.librarians IS 'Librarians that reported within 3 heartbeat intervals (at least 60 s)';
+COMMENT ON COLUMN photofactory.ingest_progress.status IS 'Worst status of them: OK, WARNING or ERROR';
+COMMENT ON COLUMN photofactory.ingest_progress.busy IS 'A round is in progress: the last scan found settled files to ingest';
+COMMENT ON COLUMN photofactory.ingest_progress.waiting IS 'Settled files not yet ingested (the newest scan''s count less the files done since)';
+COMMENT ON COLUMN photofactory.ingest_progress.settling IS 'Files still being written or waiting for a companion, at the newest scan';
+COMMENT ON COLUMN photofactory.ingest_progress.stuck IS 'Files that cannot be moved, not even to Rejected/ (inbox_report() lists them as stuck)';
+COMMENT ON COLUMN photofactory.ingest_progress.unlisted IS 'Inbox folders that cannot be listed';
+COMMENT ON COLUMN photofactory.ingest_progress.round_started_at IS 'Start of the current busy round (or of the last one)';
+COMMENT ON COLUMN photofactory.ingest_progress.round_ended_at IS 'End of the last round; NULL while busy';
+COMMENT ON COLUMN photofactory.ingest_progress.done_this_round IS 'Files ingested, set aside as duplicates or rejected in this round (inbox_events)';
+COMMENT ON COLUMN photofactory.ingest_progress.bytes_this_round IS 'Their bytes';
+COMMENT ON COLUMN photofactory.ingest_progress.files_per_second IS 'Files done per second over the last minute (or since the round began, if later); NULL in the first second';
+COMMENT ON COLUMN photofactory.ingest_progress.mb_per_second IS 'Megabytes (10^6) done per second over the same window';
+COMMENT ON COLUMN photofactory.ingest_progress.eta IS 'waiting / files_per_second; 0 when nothing waits; NULL when nothing has moved yet';
+COMMENT ON COLUMN photofactory.ingest_progress.updated_at IS 'Latest report of any librarian';
+GRANT SELECT ON photofactory.ingest_progress TO photofactory_reader;
+
+-- What a librarian calls at each heartbeat and on every change of state: its
+-- own row, then the shared `librarian` service row with the aggregate, in one
+-- transaction. Rows of librarians beyond photofactory.librarian_workers (the
+-- count was lowered) go.
+CREATE FUNCTION photofactory._librarian_beat(librarian integer, workers integer, status text, task text,
+                                             inbox_dir text, scanned boolean, ready integer, settling integer,
+                                             stuck integer, unlisted integer, stuck_paths text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    p photofactory.ingest_progress;
+    v_task text;
+    v_worst photofactory.librarian_state;
+    v_busy boolean := scanned AND ready > 0;
+BEGIN
+    DELETE FROM photofactory.librarian_state AS l WHERE l.librarian >= _librarian_beat.workers;
+    INSERT INTO photofactory.librarian_state AS l
+        (librarian, status, task, inbox_dir, scanned_at, ready, settling, stuck, unlisted,
+         round_started_at, round_ended_at, stuck_paths)
+    VALUES (_librarian_beat.librarian, _librarian_beat.status, _librarian_beat.task, _librarian_beat.inbox_dir,
+            CASE WHEN scanned THEN now() END, _librarian_beat.ready, _librarian_beat.settling, _librarian_beat.stuck,
+            _librarian_beat.unlisted, CASE WHEN v_busy THEN now() END, NULL,
+            coalesce(_librarian_beat.stuck_paths[1:1000], '{}'))
+    ON CONFLICT ON CONSTRAINT librarian_state_pkey DO UPDATE SET
+        updated_at = now(),
+        status = excluded.status,
+        task = excluded.task,
+        inbox_dir = excluded.inbox_dir,
+        scanned_at = CASE WHEN scanned THEN now() ELSE l.scanned_at END,
+        ready = CASE WHEN scanned THEN excluded.ready ELSE l.ready END,
+        settling = CASE WHEN scanned THEN excluded.settling ELSE l.settling END,
+        stuck = CASE WHEN scanned THEN excluded.stuck ELSE l.stuck END,
+        stuck_paths = CASE WHEN scanned THEN excluded.stuck_paths ELSE l.stuck_paths END,
+        unlisted = excluded.unlisted,
+        -- A round begins when a scan finds work after an idle one, and ends
+        -- when a scan finds none.
+        round_started_at = CASE WHEN v_busy AND (l.round_started_at IS NULL OR l.round_ended_at IS NOT NULL)
+                                THEN now() ELSE l.round_started_at END,
+        round_ended_at = CASE WHEN v_busy THEN NULL
+                              WHEN scanned AND l.round_ended_at IS NULL AND l.round_started_at IS NOT NULL THEN now()
+                              ELSE l.round_ended_at END;
+
+    SELECT * INTO p FROM photofactory.ingest_progress;
+    SELECT * INTO v_worst FROM photofactory.librarian_state AS l
+     ORDER BY CASE l.status WHEN 'ERROR' THEN 2 WHEN 'WARNING' THEN 1 ELSE 0 END DESC, l.librarian LIMIT 1;
+    IF v_worst.status <> 'OK' THEN
+        -- A problem is what an operator must read first.
+        v_task := CASE WHEN workers > 1 THEN format('[%s/%s] ', v_worst.librarian + 1, workers) ELSE '' END
+                  || v_worst.task;
+    ELSIF p.busy THEN
+        v_task := format('Ingesting from %s: %s waiting, %s done this round%s%s%s',
+                         v_worst.inbox_dir, p.waiting, p.done_this_round,
+                         CASE WHEN p.files_per_second IS NOT NULL
+                              THEN format(' (%s files/s, %s MB/s)', p.files_per_second, p.mb_per_second) ELSE '' END,
+                         CASE WHEN p.eta IS NOT NULL THEN format(', ETA %s', to_char(p.eta, 'HH24:MI:SS')) ELSE '' END,
+                         CASE WHEN p.settling > 0 THEN format('; %s settling', p.settling) ELSE '' END);
+    ELSIF workers > 1 THEN
+        -- Each librarian's own line counts only its share: say what they share.
+        v_task := format('Watching %s with %s librarians: nothing waiting%s%s', v_worst.inbox_dir, p.librarians,
+                         CASE WHEN p.round_ended_at IS NOT NULL
+                              THEN format('; last round: %s files in %s s', p.done_this_round,
+                                          round(extract(epoch FROM p.round_ended_at - p.round_started_at)))
+                              ELSE '' END,
+                         CASE WHEN p.settling > 0 THEN format('; %s file(s) settling', p.settling) ELSE '' END);
+    ELSE
+        v_task := v_worst.task;
+    END IF;
+    PERFORM photofactory.heartbeat('librarian', coalesce(p.status, _librarian_beat.status), v_task);
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._librarian_beat(integer, integer, text, text, text, boolean, integer, integer, integer, integer, text[]) IS
+    'Internal (librarians): records one librarian''s state and heartbeats the librarian service with the aggregate of all';
+REVOKE ALL ON FUNCTION photofactory._librarian_beat(integer, integer, text, text, text, boolean, integer, integer, integer, integer, text[]) FROM PUBLIC;
+
+-- A librarian that stops takes its row with it; when it was the last one, the
+-- service row says so instead of its last task (which would read as if it
+-- were still ingesting).
+CREATE FUNCTION photofactory._librarian_gone(librarian integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM photofactory.librarian_state AS l WHERE l.librarian = _librarian_gone.librarian;
+    IF NOT EXISTS (SELECT 1 FROM photofactory.librarian_state) THEN
+        PERFORM photofactory.heartbeat('librarian', 'WARNING', 'Stopped: no librarian is running');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._librarian_gone(integer) IS
+    'Internal (librarians): removes a stopping librarian''s state row; the last one marks the service stopped';
+REVOKE ALL ON FUNCTION photofactory._librarian_gone(integer) FROM PUBLIC;
+
+-- inbox_report() learns from the librarians which files they gave up on.
+CREATE OR REPLACE FUNCTION photofactory.inbox_report()
+RETURNS TABLE (path text, size_bytes bigint, modified_at timestamptz, state text, detail text)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+    SELECT r.path, r.size_bytes, to_timestamp(r.mtime_epoch),
+           CASE WHEN s.path IS NOT NULL THEN 'stuck' ELSE r.state END,
+           CASE WHEN s.path IS NOT NULL
+                THEN 'cannot be moved, not even to Rejected/: left in the inbox and retried once it changes (see the server log)'
+                ELSE r.detail END
+      FROM jsonb_to_recordset(photofactory._inbox_report_json())
+           AS r(path text, size_bytes bigint, mtime_epoch bigint, state text, detail text)
+      LEFT JOIN (SELECT DISTINCT u.path FROM photofactory.librarian_state AS l, unnest(l.stuck_paths) AS u(path)) AS s
+        ON s.path = r.path
+     ORDER BY r.path
+$$;
+COMMENT ON FUNCTION photofactory.inbox_report() IS
+    'Lists what waits in the inbox and why (ready, settling, stuck, temporary, unsupported, ...).';
+
+-- LISTEN photofactory_ingested: one notification per committed statement that
+-- added assets (the librarian records a batch with one INSERT), with their ids.
+-- NOTIFY is transactional: listeners hear only of committed rows. A payload
+-- must stay under 8000 bytes: ids go 150 to a message (about 5.8 kB); a
+-- statement of more than 1500 rows (a bulk load) sends one message with the
+-- count and the range of ingested_at instead of the ids.
+CREATE FUNCTION photofactory._notify_ingested()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+    parts integer;
+    part record;
+BEGIN
+    SELECT count(*) INTO n FROM new_rows;
+    IF n = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF n > 1500 THEN
+        PERFORM pg_catalog.pg_notify('photofactory_ingested',
+            (SELECT jsonb_build_object('count', n, 'ids', NULL,
+                                       'ingested_from', min(r.ingested_at), 'ingested_to', max(r.ingested_at))::text
+               FROM new_rows AS r));
+        RETURN NULL;
+    END IF;
+    parts := ((n + 149) / 150)::integer;
+    FOR part IN
+        SELECT (s.rn - 1) / 150 AS k, jsonb_agg(s.id ORDER BY s.rn) AS ids, count(*) AS c
+          FROM (SELECT r.id, row_number() OVER (ORDER BY r.id) AS rn FROM new_rows AS r) AS s
+         GROUP BY (s.rn - 1) / 150 ORDER BY 1
+    LOOP
+        PERFORM pg_catalog.pg_notify('photofactory_ingested',
+            jsonb_build_object('count', part.c, 'ids', part.ids, 'part', part.k + 1, 'parts', parts)::text);
+    END LOOP;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory._notify_ingested() IS
+    'Trigger: NOTIFY photofactory_ingested with the ids of the assets a statement added (JSON, under 8000 bytes a message)';
+REVOKE ALL ON FUNCTION photofactory._notify_ingested() FROM PUBLIC;
+CREATE TRIGGER media_assets_notify_ingested
+    AFTER INSERT ON photofactory.media_assets
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION photofactory._notify_ingested();
+
+-- reconcile() also reports ledger rows outside the current storage root (the
+-- library was moved, photofactory.storage_dir changed): before, they were
+-- silently skipped and it reported no problem while verify_assets() found
+-- every one of them missing. The comparison of disk and ledger stays as it
+-- is (renamed _reconcile_files, whatever sections 1-4 made of it); reconcile()
+-- adds the rows outside the root to it.
+ALTER FUNCTION photofactory.reconcile() RENAME TO _reconcile_files;
+-- Called by reconcile() (SECURITY DEFINER), so it runs as the owner anyway.
+ALTER FUNCTION photofactory._reconcile_files() SECURITY INVOKER;
+REVOKE ALL ON FUNCTION photofactory._reconcile_files() FROM PUBLIC, photofactory_operator;
+COMMENT ON FUNCTION photofactory._reconcile_files() IS
+    'Internal (reconcile): ledger rows under Originals/ whose file is missing, and files there with no row';
+CREATE FUNCTION photofactory.reconcile()
+RETURNS TABLE (problem text, path text, asset_id uuid)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $$
+    SELECT f.problem, f.path, f.asset_id FROM photofactory._reconcile_files() AS f
+    UNION ALL
+    SELECT 'outside_storage_root', l.final_path, l.id
+      FROM (SELECT m.id, m.final_path FROM photofactory.media_assets AS m
+            UNION ALL
+            SELECT s.asset_id, s.final_path FROM photofactory.asset_sidecars AS s) AS l
+     WHERE NOT starts_with(l.final_path, current_setting('photofactory.storage_dir') || '/')
+    ORDER BY 1, 2
+$$;
+COMMENT ON FUNCTION photofactory.reconcile() IS
+    'Ledger rows whose file is missing, files under Originals/ with no row, and rows outside the current storage root (see relocate_storage). Changes nothing.';
+REVOKE ALL ON FUNCTION photofactory.reconcile() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION photofactory.reconcile() TO photofactory_operator;
+
+-- Hashes root/rel walking from an open root, O_NOFOLLOW on every component
+-- (the new root is not storage_dir yet, so _hash_stored_file's checks do not
+-- apply to it). Granted to nobody.
+CREATE FUNCTION photofactory._hash_under_root(root text, rel text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pf_hash_under_root'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION photofactory._hash_under_root(text, text) IS
+    'Internal (relocate_storage): SHA-256 of root/rel, walked from the open root without following links, as {"sha256": …} or {"error": …, "detail": …}';
+REVOKE ALL ON FUNCTION photofactory._hash_under_root(text, text) FROM PUBLIC;
+
+-- After the library was copied or moved to a new disk: rewrite the stored
+-- paths from old_root to new_root, in one transaction. Refused unless a
+-- sample of the files is found at the new place with the content the ledger
+-- records (hashed), and while moves are in flight there. Superuser only
+-- (EXECUTE is granted to no role): it rewrites where the ledger says files are.
+CREATE FUNCTION photofactory.relocate_storage(old_root text, new_root text, sample_size integer DEFAULT 8)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    v_old text := rtrim(relocate_storage.old_root, '/');
+    v_new text := rtrim(relocate_storage.new_root, '/');
+    s record;
+    r jsonb;
+    n_assets bigint;
+    n_sidecars bigint;
+BEGIN
+    IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        RAISE EXCEPTION 'relocate_storage() is for superusers only' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF relocate_storage.old_root IS NULL OR relocate_storage.new_root IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', CASE WHEN relocate_storage.old_root IS NULL THEN 'old_root' ELSE 'new_root' END
+            USING ERRCODE = 'null_value_not_allowed';
+    ELSIF sample_size IS NULL OR sample_size < 1 THEN
+        RAISE EXCEPTION 'sample_size must be a positive integer' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF left(v_old, 1) <> '/' OR left(v_new, 1) <> '/' OR v_old = '' OR v_new = ''
+       OR (v_old || '/') LIKE '%/../%' OR (v_new || '/') LIKE '%/../%'
+       OR (v_old || '/') LIKE '%/./%' OR (v_new || '/') LIKE '%/./%' THEN
+        RAISE EXCEPTION 'old_root and new_root must be absolute folders without . or .. (got "%", "%")',
+                        relocate_storage.old_root, relocate_storage.new_root
+            USING ERRCODE = 'invalid_parameter_value';
+    ELSIF v_old = v_new THEN
+        RAISE EXCEPTION 'old_root and new_root are the same folder' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM photofactory.ingest_journal AS j WHERE rtrim(j.storage_root, '/') IN (v_old, v_new)) THEN
+        RAISE EXCEPTION 'moves into % are in flight (ingest_journal)', v_old
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Pause ingestion (photofactory.ingest_enabled = off), wait for the journal to empty, then retry.';
+    END IF;
+    -- Locks the ledger against concurrent ingests for the rest of the transaction.
+    LOCK TABLE photofactory.media_assets, photofactory.asset_sidecars IN SHARE ROW EXCLUSIVE MODE;
+
+    FOR s IN
+        SELECT m.id, m.final_path, m.file_hash FROM photofactory.media_assets AS m
+         WHERE starts_with(m.final_path, v_old || '/')
+         ORDER BY random() LIMIT sample_size
+    LOOP
+        r := photofactory._hash_under_root(v_new, substr(s.final_path, length(v_old) + 2));
+        IF r->>'sha256' IS DISTINCT FROM s.file_hash THEN
+            RAISE EXCEPTION '% does not hold the library of %: asset % is % there',
+                            v_new, v_old, s.id,
+                            coalesce(r->>'error', 'different content') || coalesce(' (' || (r->>'detail') || ')', '')
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('Expected %s with SHA-256 %s.',
+                                      v_new || substr(s.final_path, length(v_old) + 1), s.file_hash),
+                      HINT = 'Copy the whole storage folder first; nothing was changed.';
+        END IF;
+    END LOOP;
+
+    UPDATE photofactory.media_assets AS m SET final_path = v_new || substr(m.final_path, length(v_old) + 1)
+     WHERE starts_with(m.final_path, v_old || '/');
+    GET DIAGNOSTICS n_assets = ROW_COUNT;
+    UPDATE photofactory.asset_sidecars AS a SET final_path = v_new || substr(a.final_path, length(v_old) + 1)
+     WHERE starts_with(a.final_path, v_old || '/');
+    GET DIAGNOSTICS n_sidecars = ROW_COUNT;
+    IF n_assets = 0 AND n_sidecars = 0 THEN
+        RAISE EXCEPTION 'no ledger row is under %', v_old USING ERRCODE = 'no_data_found';
+    END IF;
+    IF current_setting('photofactory.storage_dir', true) IS DISTINCT FROM v_new THEN
+        RAISE WARNING 'photofactory.storage_dir is "%", not "%"', current_setting('photofactory.storage_dir', true), v_new
+            USING HINT = 'Set photofactory.storage_dir to the new root and reload, or new files go to the old one.';
+    END IF;
+    RETURN n_assets + n_sidecars;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory.relocate_storage(text, text, integer) IS
+    'Superuser: rewrites final_path of assets and sidecars from old_root to new_root in one transaction, after hashing a sample at the new place; returns the rows changed';
+REVOKE ALL ON FUNCTION photofactory.relocate_storage(text, text, integer) FROM PUBLIC;
+
+-- The dry run: where each settled inbox file would go and why, without moving
+-- anything. It reads each file in full (hash and metadata, as inspect_file),
+-- so it looks at max_rows files at most.
+CREATE FUNCTION photofactory.inbox_plan(max_rows integer DEFAULT 100)
+RETURNS TABLE (path text, destination text, captured_at timestamp, date_source text, time_zone text,
+               duplicate_of uuid, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, photofactory, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    f jsonb;
+    v_inbox text := rtrim(current_setting('photofactory.inbox_dir'), '/');
+BEGIN
+    IF max_rows IS NULL THEN
+        RAISE EXCEPTION 'max_rows must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF max_rows < 0 THEN
+        RAISE EXCEPTION 'max_rows must not be negative (got %)', max_rows USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR r IN SELECT i.path FROM photofactory.inbox_report() AS i WHERE i.state = 'ready' ORDER BY i.path LIMIT max_rows
+    LOOP
+        path := r.path;
+        BEGIN
+            f := photofactory.inspect_file(v_inbox || '/' || r.path);
+            destination := f->>'destination';
+            captured_at := (f->>'captured_at')::timestamp;
+            date_source := f->>'date_source';
+            time_zone := f->>'time_zone';
+            SELECT m.id INTO duplicate_of FROM photofactory.media_assets AS m WHERE m.file_hash = f->>'sha256';
+            detail := CASE WHEN duplicate_of IS NOT NULL THEN 'same content as asset ' || duplicate_of || ': goes to Duplicates/'
+                           WHEN jsonb_array_length(coalesce(f->'metadata_errors', '[]')) > 0
+                           THEN 'metadata: ' || (SELECT string_agg(e, '; ') FROM jsonb_array_elements_text(f->'metadata_errors') e)
+                      END;
+        EXCEPTION WHEN OTHERS THEN
+            destination := NULL; captured_at := NULL; date_source := NULL; time_zone := NULL; duplicate_of := NULL;
+            detail := 'cannot be read: ' || SQLERRM;
+        END;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION photofactory.inbox_plan(integer) IS
+    'Dry run: for up to max_rows settled inbox files, the planned destination (before collision suffixes), capture date, the rule that gave it (date_source) and zone; moves nothing';
+REVOKE ALL ON FUNCTION photofactory.inbox_plan(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION photofactory.inbox_plan(integer) TO photofactory_operator;

@@ -28,11 +28,13 @@
 #include "core/inbox_rules.hpp"
 #include "core/inbox_scan.hpp"
 #include "core/inbox_watch.hpp"
+#include "core/log_escape.hpp"
 #include "pg/boundary.hpp"
 #include "pg/catalog_version.hpp"
 #include "pg/core_setup.hpp"
 #include "pg/gucs.hpp"
 #include "pg/ingest.hpp"
+#include "pg/librarian_report.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/shared_state.hpp"
 #include "pg/worker.hpp"
@@ -84,6 +86,18 @@ struct State {
     char problem[512] = "";
     long ingested = 0, duplicates = 0, rejected = 0, failed = 0;
     int pending = 0, settling = 0, stuck = 0, unlisted = 0;
+    int64 bytes = 0;                // of the files ingested, set aside or rejected
+    // What the last scan found (sent with the next report), and the round it
+    // belongs to: a round runs from a scan that finds files ready to one that
+    // finds none (issue #19: progress and one LOG summary per round).
+    bool scan_to_report = false;
+    int scan_ready = 0, scan_settling = 0, scan_stuck = 0;
+    bool busy = false;
+    TimestampTz round_start = 0;
+    TimestampTz last_done = 0;        // end of the latest batch: a round's work ends there
+    long round_base[3] = {0, 0, 0};  // ingested, duplicates, rejected at its start
+    int64 round_base_bytes = 0;
+    char reported_problem[512] = "";  // the problem last logged and reported
 };
 State st;
 
@@ -184,6 +198,9 @@ bool open_dirs() {
     }
     snprintf(st.inbox_dir, sizeof st.inbox_dir, "%s", guc_inbox_dir);
     snprintf(st.storage_dir, sizeof st.storage_dir, "%s", guc_storage_dir);
+    ereport(LOG, (errmsg("photofactory %s: watching inbox \"%s\", storing into \"%s\" (%d librarian%s)",
+                         g_worker.label, st.inbox_dir, st.storage_dir, guc_librarian_workers,
+                         guc_librarian_workers == 1 ? "" : "s")));
     st.recovered = false;
     st.dirty = true;
     st.status[0] = '\0';
@@ -242,34 +259,57 @@ IngestTarget target() {
     return IngestTarget{st.inbox_fd, st.storage_fd, st.inbox_dir, st.storage_dir, g_worker.index};
 }
 
-struct Beat {
-    const char* status;
-    const char* task;
-};
-
 void heartbeat_step(void* arg) {
-    auto* b = static_cast<Beat*>(arg);
+    auto* r = static_cast<LibrarianReport*>(arg);
     if (!extension_ready()) return;
-    send_heartbeat("librarian", b->status, b->task);
+    send_librarian_report(*r);
 }
 
 int severity(const char* status) {
     return strcmp(status, "ERROR") == 0 ? 2 : strcmp(status, "WARNING") == 0 ? 1 : 0;
 }
 
+// A problem appearing, changing or going away (cannot open the inbox or the
+// storage, paused, resumed) is logged once and reported at once.
+bool shared_problem(const char* p) {
+    // Every librarian meets these at once: the first one logs them.
+    return strncmp(p, "Paused: photofactory.", 21) == 0 || strncmp(p, "Idle: ", 6) == 0 ||
+           strncmp(p, "Cannot open ", 12) == 0 || strncmp(p, "Cannot create ", 14) == 0;
+}
+
+bool problem_changed() {
+    if (strcmp(st.problem, st.reported_problem) == 0) return false;
+    const char* which = st.problem[0] != '\0' ? st.problem : st.reported_problem;
+    if (!shared_problem(which) || g_worker.index == 0) {
+        if (st.problem[0] != '\0')
+            ereport(LOG, (errmsg("photofactory %s: %s", g_worker.label, st.problem)));
+        else
+            ereport(LOG, (errmsg("photofactory %s: resumed (was: %s)", g_worker.label, st.reported_problem)));
+    }
+    snprintf(st.reported_problem, sizeof st.reported_problem, "%s", st.problem);
+    return true;
+}
+
 void heartbeat(const char* task, bool force) {
     TimestampTz now = GetCurrentTimestamp();
+    force = problem_changed() || force;
     if (!force && now < st.next_heartbeat) return;
-    char full[768];
-    if (guc_librarian_workers > 1)
-        snprintf(full, sizeof full, "[%d/%d] %s", g_worker.index + 1, guc_librarian_workers, task);
-    else
-        snprintf(full, sizeof full, "%s", task);
-    // Several librarians share one service row: it carries the worst status
-    // of them all, so one paused librarian is never hidden by a healthy one.
-    static const char* names[] = {"OK", "WARNING", "ERROR"};
-    Beat b{names[librarian_worst_severity(g_worker.index, severity(st.status))], full};
-    run_in_transaction("librarian heartbeat", heartbeat_step, &b);
+    // Several librarians share one service row: _librarian_beat writes this
+    // one's state and the row with the aggregate of all (the worst status,
+    // the whole backlog), so one paused librarian is never hidden by a
+    // healthy one.
+    (void)librarian_worst_severity(g_worker.index, severity(st.status));
+    char* stuck = pf_core_call_cstring("listing stuck files", [] {
+        std::string out;
+        for (const auto& kv : *heap.failures)
+            if (kv.second.given_up) out += pf::sanitize_rel_path(kv.first) + "\n";
+        return out;
+    });
+    LibrarianReport r{g_worker.index, guc_librarian_workers > 0 ? guc_librarian_workers : 1, st.status, task,
+                      st.inbox_dir, st.scan_to_report, st.scan_ready, st.scan_settling, st.scan_stuck, st.unlisted,
+                      stuck};
+    if (run_in_transaction("librarian heartbeat", heartbeat_step, &r)) st.scan_to_report = false;
+    pfree(stuck);
     st.next_heartbeat = TimestampTzPlusMilliseconds(now, guc_heartbeat_interval_s * 1000L);
 }
 
@@ -494,10 +534,28 @@ void ingest_batch_and_record(int n) {
     pgstat_report_activity(STATE_RUNNING, task);
     heartbeat(task, false);
     ingest_batch(target(), batch_reqs, n, batch_outs);
+    st.last_done = GetCurrentTimestamp();
     for (int i = 0; i < n; i++) {
         const pf::InboxEntry& e = (*heap.entries)[batch_files[i].entry];
         IngestOutcome& out = batch_outs[i];
         if (out.needs_recovery) st.recovered = false;
+        // Names are raw bytes: escaped, so no name can break or forge a log line.
+        char* src = pf_core_call_cstring("log line", [&] { return pf::log_escape_path(st.inbox_dir, e.rel_path); });
+        char* dst = pf_core_call_cstring("log line", [&] { return pf::log_escape(out.stored_path); });
+        if (out.result == IngestResult::Failed)
+            ereport(DEBUG1, (errmsg("photofactory %s: failed: \"%s\"%s%s%s: %s", g_worker.label, src,
+                                    dst[0] ? " -> \"" : "", dst, dst[0] ? "\"" : "", out.reason)));
+        else
+            ereport(DEBUG1, (errmsg("photofactory %s: %s: \"%s\"%s%s%s%s%s", g_worker.label, to_string(out.result), src,
+                                    dst[0] ? " -> \"" : "", dst, dst[0] ? "\"" : "", out.reason[0] ? ": " : "",
+                                    out.reason)));
+        if (out.result == IngestResult::Ingested || out.result == IngestResult::Sidecar ||
+            out.result == IngestResult::Duplicate || out.result == IngestResult::Rejected)
+            st.bytes += e.st.st_size;
+        if (out.result == IngestResult::Unstable || out.result == IngestResult::Waiting) {
+            pfree(src);
+            pfree(dst);
+        }
         if (out.result == IngestResult::Unstable) {
             st.settling++;
             st.dirty = true;  // look again once it has settled
@@ -527,15 +585,71 @@ void ingest_batch_and_record(int n) {
                 int owner = static_cast<int>(path_hash((*heap.keys)[batch_files[i].entry]) %
                                              static_cast<uint32>(guc_librarian_workers > 0 ? guc_librarian_workers : 1));
                 ereport(owner == g_worker.index ? WARNING : DEBUG1, (errmsg("photofactory %s: leaving \"%s\" in the inbox: it cannot be moved, not even to Rejected/: %s",
-                                         g_worker.label, LogText(e.rel_path.c_str()).text, LogText(out.reason).text),
+                                         g_worker.label, src, LogText(out.reason).text),
                                   errhint("Check that the server's user may rename files in that folder; the file is retried once it changes.")));
             } else {
-                ereport(LOG, (errmsg("photofactory %s: could not ingest \"%s\" (attempt %d of %d): %s", g_worker.label,
-                                     LogText(e.rel_path.c_str()).text, attempts, kMaxAttempts, LogText(out.reason).text)));
+                ereport(LOG, (errmsg("photofactory %s: could not ingest \"%s\"%s%s%s (attempt %d of %d): %s", g_worker.label,
+                                     src, dst[0] ? " into \"" : "", dst, dst[0] ? "\"" : "", attempts, kMaxAttempts,
+                                     LogText(out.reason).text)));
             }
         }
+        pfree(src);
+        pfree(dst);
         record(out, e.rel_path.c_str());
     }
+}
+
+// What the scan found: ready (settled, not given up), settling, stuck. A
+// backlog appearing or going away starts or ends a round: reported at once,
+// and the end of a round is summed up in the log.
+void count_backlog(const struct timespec& now) {
+    int ready = 0, settling = 0, stuck = 0;
+    pf_core_call("counting the backlog", [&] {
+        for (const pf::InboxEntry& e : *heap.entries) {
+            if (e.type == pf::EntryType::Regular && pf::seconds_since_change(e.st, now) < guc_settle_time_s) {
+                settling++;
+                continue;
+            }
+            auto it = heap.failures->find(e.rel_path);
+            if (it != heap.failures->end() && it->second.given_up && it->second.mtime == e.st.st_mtime &&
+                it->second.ctime == e.st.st_ctime && it->second.size == e.st.st_size) {
+                stuck++;
+                continue;
+            }
+            ready++;
+        }
+    });
+    st.scan_ready = ready;
+    st.scan_settling = settling;
+    st.scan_stuck = stuck;
+    st.scan_to_report = true;
+    bool busy = ready > 0;
+    if (busy == st.busy) return;
+    st.busy = busy;
+    TimestampTz now_ts = GetCurrentTimestamp();
+    if (busy) {
+        st.round_start = now_ts;
+        st.round_base[0] = st.ingested;
+        st.round_base[1] = st.duplicates;
+        st.round_base[2] = st.rejected;
+        st.round_base_bytes = st.bytes;
+    } else {
+        long ing = st.ingested - st.round_base[0], dup = st.duplicates - st.round_base[1],
+             rej = st.rejected - st.round_base[2];
+        double mb = static_cast<double>(st.bytes - st.round_base_bytes) / 1e6;
+        double secs = static_cast<double>((st.last_done > st.round_start ? st.last_done : now_ts) - st.round_start) / 1e6;
+        if (ing + dup + rej > 0)
+            ereport(LOG, (errmsg("photofactory %s: round done in %.1f s: %ld ingested, %ld duplicates, %ld rejected, "
+                                 "%.1f MB (%.1f files/s, %.1f MB/s)",
+                                 g_worker.label, secs, ing, dup, rej, mb, secs > 0 ? (ing + dup + rej) / secs : 0.0,
+                                 secs > 0 ? mb / secs : 0.0)));
+    }
+    char task[768];
+    if (busy)
+        snprintf(task, sizeof task, "Ingesting %d file(s) from %s", ready, st.inbox_dir);
+    else
+        idle_task(task, sizeof task);
+    heartbeat(task, true);
 }
 
 // Ingests the settled files of this librarian's share of the inbox, a
@@ -546,6 +660,7 @@ void process_entries() {
     clock_gettime(CLOCK_REALTIME, &now);
     const size_t total = heap.entries->size();
     st.pending = static_cast<int>(total);
+    count_backlog(now);
     st.settling = 0;
     st.stuck = 0;
     st.next_settle = 0;
@@ -827,6 +942,11 @@ void librarian_main() {
         }
         CHECK_FOR_INTERRUPTS();
     }
+    if (st.inbox_dir[0] != '\0')
+        ereport(LOG, (errmsg("photofactory %s: stopped watching inbox \"%s\"", g_worker.label, st.inbox_dir)));
+    // Its row must not go on saying what it was doing.
+    run_in_transaction("librarian stopping", [](void*) { if (extension_ready()) send_librarian_gone(g_worker.index); },
+                       nullptr);
     close_dirs();
     proc_exit(0);
 }

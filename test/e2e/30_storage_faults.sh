@@ -46,7 +46,7 @@ files_before=$(lib_files)
 log_from=$(( $(stat -c %s "$PF_TEST_RUN/log/server.log") + 1 ))
 mv "$stage/ro" "$inbox/ro"   # root's folder, 0755: readable, not writable for postgres
 ok "read-only inbox folder: the failure is logged" wait_for 30 bash -c \
-  "tail -c +$log_from '$PF_TEST_RUN/log/server.log' | grep -q 'could not ingest \"ro/IMG_20150505_050505.jpg\".*not writable'"
+  "tail -c +$log_from '$PF_TEST_RUN/log/server.log' | grep -q 'could not ingest \"$inbox/ro/IMG_20150505_050505.jpg\".*not writable'"
 is "$(lib_files)" "$files_before" "read-only inbox folder: nothing copied into the library"
 ok "read-only inbox folder: the file stays" test -f "$inbox/ro/IMG_20150505_050505.jpg"
 chown -R postgres: "$inbox/ro"

@@ -33,7 +33,7 @@ ok "background verification finishes" wait_for 60 sql_is "SELECT status FROM pho
 is "$(sql "SELECT checked || '/' || total || ' ' || problems FROM photofactory.verification_runs WHERE id = $run")" "$assets/$assets $((2 + elsewhere))" \
   "the run checked every asset and counted the two problems"
 ok "the verifier service reported progress" test -n "$(sql "SELECT 1 FROM photofactory.system_status_history WHERE service_name = 'verifier'")"
-run2=$(sql "SELECT photofactory.start_verification(p_sample => 0.5)")
+run2=$(sql "SELECT photofactory.start_verification(sample => 0.5)")
 ok "a sampled run finishes" wait_for 60 sql_is "SELECT status FROM photofactory.verification_runs WHERE id = $run2" done
 ok "a sampled run checks fewer assets" test "$(sql "SELECT checked FROM photofactory.verification_runs WHERE id = $run2")" -lt "$assets"
 
@@ -44,7 +44,10 @@ cp "$rot" "$storage/Originals/2015/2015-05-05/copy_of_rotten.jpg" 2>/dev/null
 cp "$(sql "SELECT final_path FROM photofactory.media_assets WHERE original_name = 'imagedate.jpg'")" \
    "$storage/Originals/2015/2015-05-05/dup_orphan.jpg"
 chown -R postgres: "$storage/Originals/2015"
-is "$(sql "SELECT problem || ' ' || replace(path, '$storage/', '') FROM photofactory.reconcile()")" \
+is "$(sql "SELECT count(*) FROM photofactory.reconcile() WHERE problem = 'outside_storage_root'")" "$elsewhere" \
+  "reconcile reports the ledger rows outside the current storage root"
+is "$(sql "SELECT problem || ' ' || replace(path, '$storage/', '') FROM photofactory.reconcile()
+           WHERE problem <> 'outside_storage_root'")" \
 "missing_file ${gone#"$storage/"}
 orphan_file Originals/2015/2015-05-05/IMG_20150505_050505.jpg
 orphan_file Originals/2015/2015-05-05/copy_of_rotten.jpg

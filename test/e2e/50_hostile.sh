@@ -247,11 +247,14 @@ ok "unlistable folder: its file stays in the inbox" test -e "$in/perms/closed"
 is "$(new_log | grep -c 'skipping part of the inbox: hostile/perms/closed: Permission denied')" "1" "unlistable folder: logged once"
 ok "unmovable file: stays in the inbox" test -f "$in/perms/readonly/IMG_readonly.jpg"
 ok "unmovable file: logged (it cannot be moved, not even to Rejected/)" wait_for 20 \
-  bash -c "tail -c +$log_from '$log' | grep -q 'leaving \"hostile/perms/readonly/IMG_readonly.jpg\" in the inbox'"
+  bash -c "tail -c +$log_from '$log' | grep -q 'leaving \"$in/perms/readonly/IMG_readonly.jpg\" in the inbox'"
 sql "SELECT photofactory.ingest_now()" >/dev/null; sleep 2
-is "$(new_log | grep -c 'leaving "hostile/perms/readonly/IMG_readonly.jpg" in the inbox')" "1" "unmovable file: warned once, not on every scan"
+is "$(new_log | grep -c "leaving \"$in/perms/readonly/IMG_readonly.jpg\" in the inbox")" "1" "unmovable file: warned once, not on every scan (absolute path)"
 ok "the librarian says so in its status" wait_for 10 sql_is \
   "SELECT status = 'WARNING' AND current_task LIKE '%cannot be%' FROM photofactory.system_status WHERE service_name = 'librarian'" t
+ok "inbox_report() lists it as stuck" wait_for 10 sql_is \
+  "SELECT state FROM photofactory.inbox_report() WHERE path = 'hostile/perms/readonly/IMG_readonly.jpg'" stuck
+ok "ingest_progress counts it as stuck" wait_for 10 sql_is "SELECT stuck >= 1 FROM photofactory.ingest_progress" t
 
 # A file that changes while it is read: ingest_file says "unstable", never a torn copy.
 live=$inbox/hostile_live.jpg

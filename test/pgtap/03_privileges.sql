@@ -1,7 +1,7 @@
 -- Roles and privileges: PUBLIC gets nothing but the location validator,
 -- photofactory_reader reads, photofactory_operator (a reader) works the queues.
 BEGIN;
-SELECT plan(239);
+SELECT plan(244);
 
 SELECT has_role('photofactory_reader');
 SELECT has_role('photofactory_operator');
@@ -115,7 +115,8 @@ INSERT INTO fs_funcs VALUES
     ('photofactory._backup_prepare_target(text, uuid, text)', true),
     ('photofactory._backup_restore_file(text, uuid, text, text, text)', true),
     ('photofactory._backup_claim(uuid[], integer)', true),
-    ('photofactory._backup_scrub_result(bigint, text, text)', true);
+    ('photofactory._backup_scrub_result(bigint, text, text)', true),
+    ('photofactory._hash_under_root(text, text)', true);
 GRANT SELECT ON fs_funcs TO PUBLIC;
 SELECT ok(NOT has_function_privilege(r, sig, 'EXECUTE'), format('%s may not execute %s', r, sig))
   FROM fs_funcs, unnest(ARRAY['public', 'pf_tap_stranger', 'pf_tap_viewer']) AS r ORDER BY sig::text, r;
