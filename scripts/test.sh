@@ -94,6 +94,11 @@ suite "fault: kill -9 torture (test/fault)" torture
 full_disk() { bash test/fault/full_disk.sh; }
 suite "fault: full disk (test/fault)" full_disk
 
+# pg_dump/pg_restore of the ledger into a fresh cluster, the workers resuming on
+# it, and a ledger rebuilt from the library (own clusters, one after the other)
+dump_restore() { bash test/restore/dump_restore.sh; }
+suite "dump/restore round trip (test/restore)" dump_restore
+
 # Benchmark smoke run: every phase of bench/run.sh at a tiny size, checked for
 # complete results only -- never against timing thresholds (docs/performance.md).
 bench_smoke() {

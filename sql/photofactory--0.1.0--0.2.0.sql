@@ -90,22 +90,19 @@ SELECT pg_catalog.pg_extension_config_dump('photofactory.ingest_journal_id_seq',
 -- created_at, updated_at and *_at with the time of the restore. Rows that a
 -- superuser loads with a top-level COPY into photofactory's tables (pg_restore,
 -- psql < dump) keep their stored values; the CHECK constraints still apply.
--- Nobody else may INSERT into media_assets at all.
-CREATE FUNCTION photofactory._restoring_dump()
-RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT coalesce(pg_catalog.current_query() OPERATOR(pg_catalog.~*)
-                    '^\s*copy\s+("?photofactory"?\.)'::pg_catalog.text, false)
-       AND coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r
-                      WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER), false)
-$fn$;
-REVOKE ALL ON FUNCTION photofactory._restoring_dump() FROM PUBLIC;
+-- Nobody else may INSERT into media_assets at all. (Inline rather than a
+-- function: a trigger's WHEN calls run with the writer's EXECUTE rights, and
+-- the operators who UPDATE flags must not need one; a WHEN cannot hold a
+-- subquery, hence is_superuser.) A worker's SPI statements have no client
+-- query text (NULL), so the guard always fires for them.
 DROP TRIGGER media_assets_guard ON photofactory.media_assets;
 CREATE TRIGGER media_assets_guard
     BEFORE INSERT OR UPDATE ON photofactory.media_assets
-    FOR EACH ROW WHEN (NOT photofactory._restoring_dump())
+    FOR EACH ROW
+    WHEN (NOT (coalesce(pg_catalog.current_query() OPERATOR(pg_catalog.~*)
+                        '^\s*copy\s+"?photofactory"?\.'::pg_catalog.text, false)
+               AND pg_catalog.current_setting('is_superuser'::pg_catalog.text)
+                   OPERATOR(pg_catalog.=) 'on'::pg_catalog.text))
     EXECUTE FUNCTION photofactory._media_assets_guard();
 
 -- 1d. The SQL functions that act on the library check the database first

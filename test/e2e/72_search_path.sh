@@ -58,8 +58,10 @@ pf_own "$inbox/sp"
 row=$(sql "SELECT outcome FROM photofactory.ingest_file('$inbox/sp/IMG_20200204_040404.jpg')")
 is "$row" "ingested" "ingest_file works under the planted search_path"
 sql "SELECT photofactory.ingest_now()" >/dev/null
-ok "the batch is ingested" wait_for 30 sql_is \
-  "SELECT count(*) FROM photofactory.inbox_events WHERE original_path LIKE '$inbox/sp/%'" 5
+wait_for 60 sql_is "SELECT count(*) FROM photofactory.inbox_events WHERE original_path LIKE '$inbox/sp/%'" 5
+is "$(sql "SELECT string_agg(outcome, ' ' ORDER BY outcome) FROM photofactory.inbox_events
+           WHERE original_path LIKE '$inbox/sp/%'")" "duplicate ingested ingested ingested sidecar" \
+  "the batch is ingested (a duplicate, a sidecar)"
 run=$(sql "SELECT photofactory.start_verification()")
 ok "a background verification run finishes" wait_for 60 sql_is \
   "SELECT status FROM photofactory.verification_runs WHERE id = $run" done
