@@ -50,7 +50,7 @@ ok "workers reconnected under the planted search_path" restart_workers
 mkdir -p "$inbox/sp"
 convert -size 32x24 xc:teal "$inbox/sp/IMG_20200202_020202.jpg"
 cp "$inbox/sp/IMG_20200202_020202.jpg" "$inbox/sp/copy_of_teal.jpg"
-printf '<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>\n' >"$inbox/sp/IMG_20200202_020202.xmp"
+printf '<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>\n' >"$inbox/sp/IMG_20200203_030303.xmp"
 convert -size 32x24 xc:navy "$inbox/sp/IMG_20200203_030303.jpg"
 convert -size 32x24 xc:plum "$inbox/sp/IMG_20200204_040404.jpg"
 touch -d '-1 minute' "$inbox/sp"/*
