@@ -93,8 +93,8 @@ SELECT pg_catalog.pg_extension_config_dump('photofactory.ingest_journal_id_seq',
 -- Nobody else may INSERT into media_assets at all. (Inline rather than a
 -- function: a trigger's WHEN calls run with the writer's EXECUTE rights, and
 -- the operators who UPDATE flags must not need one; a WHEN cannot hold a
--- subquery, hence is_superuser.) A worker's SPI statements have no client
--- query text (NULL), so the guard always fires for them.
+-- subquery, hence is_superuser.) The librarian's inserts are never a client's
+-- COPY (test/restore/dump_restore.sh checks both sides).
 DROP TRIGGER media_assets_guard ON photofactory.media_assets;
 CREATE TRIGGER media_assets_guard
     BEFORE INSERT OR UPDATE ON photofactory.media_assets
