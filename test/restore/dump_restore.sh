@@ -92,6 +92,10 @@ out=$(pf_as_owner pg_restore -h "$run/sock" -p "$port" -U postgres --single-tran
         -L "$work/dump/restore.list" -d "$db" "$work/dump/pfr.dump" 2>&1)
 is "$out" "" "B: pg_restore into the fresh cluster succeeds, without errors"
 is "$(ledger_digest)" "$before" "B: every ledger row is back, byte for byte (timestamps too)"
+is "$(sql "UPDATE photofactory.media_assets SET is_thumbnailed = true, thumbnailed_at = '2000-01-01'
+            WHERE original_name = 'IMG_20210104_101010.jpg'
+           RETURNING thumbnailed_at > '2001-01-01' AND updated_at > ingested_at")" "t" \
+  "B: outside a restore, the guard trigger still sets the server-side times"
 ok "B: the heartbeat history is back" test "$(sql "SELECT count(*) FROM photofactory.system_status_history")" -ge "$history"
 
 # Ingestion on: the librarians resume on the restored ledger.
