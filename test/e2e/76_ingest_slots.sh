@@ -16,6 +16,12 @@ is "$(sql "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity
   "pg_cancel_backend killed no worker (same processes)"
 ok "no worker died of a cancel" test -z "$(grep -a 'photofactory .*canceling statement due to user request' "$PF_TEST_RUN/log/server.log")"
 
+# (Before 0.2.0 the cancel made every worker exit: let them come back first.)
+wait_for 60 sql_is "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'photofactory librarian'" \
+  "$(sql "SHOW photofactory.librarian_workers")"
+t1=$(sql "SELECT now()")
+wait_for 30 sql_is "SELECT count(*) FROM photofactory.system_status WHERE service_name = 'librarian' AND last_heartbeat > '$t1'" 1
+
 # --- item 14: ingest_file() slots of terminated callers are reclaimed ---------
 # A session holds the per-content advisory lock the librarian's plan step
 # takes, so requests for that file wait; each waiting caller is terminated.
