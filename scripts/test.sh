@@ -107,6 +107,10 @@ suite "Debian package (test/package/deb.sh)" package_deb
 # PGXN metadata against the META spec v1.0.0.
 pgxn_meta() { perl test/package/pgxn-meta.pl META.json; }
 suite "PGXN META.json (test/package/pgxn-meta.pl)" pgxn_meta
+# pg_dump/pg_restore of the ledger into a fresh cluster, the workers resuming on
+# it, and a ledger rebuilt from the library (own clusters, one after the other)
+dump_restore() { bash test/restore/dump_restore.sh; }
+suite "dump/restore round trip (test/restore)" dump_restore
 
 # Benchmark smoke run: every phase of bench/run.sh at a tiny size, checked for
 # complete results only -- never against timing thresholds (docs/performance.md).

@@ -59,10 +59,12 @@ void check_health(void* arg) {
     // the planner's estimate is enough for a dashboard, and keeps every
     // heartbeat's query under a few ms (docs/performance.md).
     int rc = SPI_execute(
-        "SELECT pg_database_size(current_database()),"
-        " CASE WHEN c.reltuples < 20000 THEN (SELECT count(*) FROM photofactory.media_assets)"
-        "      ELSE c.reltuples::bigint END"
-        " FROM pg_class c WHERE c.oid = 'photofactory.media_assets'::regclass",
+        "SELECT pg_catalog.pg_database_size(pg_catalog.current_database()),"
+        " CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 20000::pg_catalog.float4"
+        "      THEN (SELECT pg_catalog.count(*) FROM photofactory.media_assets)"
+        "      ELSE c.reltuples::pg_catalog.int8 END"
+        " FROM pg_catalog.pg_class c"
+        " WHERE c.oid OPERATOR(pg_catalog.=) 'photofactory.media_assets'::pg_catalog.regclass",
         true, 1);
     if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "database health query failed");
     bool isnull;
@@ -115,13 +117,14 @@ struct VerifyTick {
 void verification_step(void* arg) {
     auto* t = static_cast<VerifyTick*>(arg);
     t->active = false;
-    int rc = SPI_execute("SELECT photofactory._verification_step(200)", false, 0);
+    int rc = SPI_execute("SELECT photofactory._verification_step(200::pg_catalog.int4)", false, 0);
     if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "verification step failed");
     char* progress = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     if (progress == nullptr) {
         // Once the service exists, keep it green between runs: a dashboard must
         // not show red for "nothing to do".
-        rc = SPI_execute("SELECT 1 FROM photofactory.system_status WHERE service_name = 'verifier'", true, 1);
+        rc = SPI_execute("SELECT 1 FROM photofactory.system_status s"
+                         " WHERE s.service_name OPERATOR(pg_catalog.=) 'verifier'::pg_catalog.text", true, 1);
         if (rc == SPI_OK_SELECT && SPI_processed == 1)
             send_heartbeat("verifier", "OK", "Idle: no verification run in progress");
         return;

@@ -308,32 +308,45 @@ void plan_step(void* arg) {
     char*** side = nullptr;   // asset id, file_hash
     if (nh > 0) {
         Datum arr = cstring_array(hashes, nullptr, nh, TEXTOID);
-        spi_rows("SELECT pg_advisory_xact_lock(k) FROM"
-                 " (SELECT DISTINCT hashtextextended(h, 0) AS k FROM unnest($1::text[]) AS h) s ORDER BY k",
+        // Worker SQL names every function, operator and type with its schema
+        // and casts literals to the exact signature (docs/architecture.md,
+        // "Privileges"): nothing here may resolve to an object a database
+        // owner planted.
+        spi_rows("SELECT pg_catalog.pg_advisory_xact_lock(s.k) FROM"
+                 " (SELECT DISTINCT pg_catalog.hashtextextended(u.h, 0::pg_catalog.int8) AS k"
+                 "    FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(h)) s ORDER BY s.k",
                  TEXTARRAYOID, arr, 0, "hash locks", &nknown);
-        known = spi_rows("SELECT file_hash, id::text FROM photofactory.media_assets WHERE file_hash = ANY ($1)"
-                         " UNION ALL SELECT file_hash, asset_id::text FROM photofactory.ingest_journal"
-                         " WHERE file_hash = ANY ($1) AND outcome = 'ingested'",
+        known = spi_rows("SELECT m.file_hash::pg_catalog.text, m.id::pg_catalog.text FROM photofactory.media_assets m"
+                         " WHERE m.file_hash OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+                         " UNION ALL SELECT j.file_hash, j.asset_id::pg_catalog.text FROM photofactory.ingest_journal j"
+                         " WHERE j.file_hash OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+                         "   AND j.outcome OPERATOR(pg_catalog.=) 'ingested'::pg_catalog.text",
                          TEXTARRAYOID, arr, 2, "duplicate lookup", &nknown);
-        side = spi_rows("SELECT asset_id::text, file_hash FROM photofactory.asset_sidecars WHERE file_hash = ANY ($1)"
-                        " UNION ALL SELECT asset_id::text, file_hash FROM photofactory.ingest_journal"
-                        " WHERE file_hash = ANY ($1) AND outcome = 'sidecar'",
+        side = spi_rows("SELECT s.asset_id::pg_catalog.text, s.file_hash::pg_catalog.text FROM photofactory.asset_sidecars s"
+                        " WHERE s.file_hash OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+                        " UNION ALL SELECT j.asset_id::pg_catalog.text, j.file_hash FROM photofactory.ingest_journal j"
+                        " WHERE j.file_hash OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+                        "   AND j.outcome OPERATOR(pg_catalog.=) 'sidecar'::pg_catalog.text",
                         TEXTARRAYOID, arr, 2, "sidecar lookup", &nside);
     }
     // Leaders stored earlier that late companions may join (recent ones: a
     // sidecar or video arriving a month later is not a companion).
     char*** anch = spi_rows(  // key, id, final_path, original_name, captured_at, offset, date_source
-        "SELECT group_key, id::text, final_path, original_name, captured_at::text,"
-        "       utc_offset_minutes::text, date_source"
-        "  FROM photofactory.media_assets"
-        " WHERE group_key = ANY ($1) AND companion_of IS NULL AND ingested_at > now() - interval '30 days'"
-        " ORDER BY ingested_at DESC",
+        "SELECT m.group_key, m.id::pg_catalog.text, m.final_path, m.original_name::pg_catalog.text,"
+        "       m.captured_at::pg_catalog.text, m.utc_offset_minutes::pg_catalog.text, m.date_source"
+        "  FROM photofactory.media_assets m"
+        " WHERE m.group_key OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AND m.companion_of IS NULL"
+        "   AND m.ingested_at OPERATOR(pg_catalog.>)"
+        "       (pg_catalog.now() OPERATOR(pg_catalog.-) '30 days'::pg_catalog.interval)"
+        " ORDER BY m.ingested_at DESC",
         TEXTARRAYOID, cstring_array(keys, nullptr, n, TEXTOID), 7, "companion lookup", &nanch);
     // Names promised to in-flight moves (the journal is small: only moves in flight).
-    char*** reserved = spi_rows("SELECT dest_rel FROM photofactory.ingest_journal WHERE storage_root = $1", TEXTOID,
+    char*** reserved = spi_rows("SELECT j.dest_rel FROM photofactory.ingest_journal j"
+                                " WHERE j.storage_root OPERATOR(pg_catalog.=) $1::pg_catalog.text", TEXTOID,
                                 CStringGetTextDatum(target->storage_dir), 1, "journal scan", &nres);
     char today[16] = "";
-    spi_text1("SELECT to_char(now(), 'YYYY-MM-DD') WHERE $1 IS NOT NULL", "x", today, sizeof today);
+    spi_text1("SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD'::pg_catalog.text) WHERE $1 IS NOT NULL", "x",
+              today, sizeof today);
     char (*ids)[40] = static_cast<char (*)[40]>(palloc0(sizeof(char[40]) * (n + 1)));
     for (int i = 0; i < n; i++) new_uuid(ids[i], sizeof ids[i]);
 
@@ -449,8 +462,14 @@ void plan_step(void* arg) {
     int rc = SPI_execute_with_args(
         "INSERT INTO photofactory.ingest_journal"
         " (librarian, outcome, source_rel, dest_rel, file_hash, asset_id, details, inbox_root, storage_root)"
-        " SELECT $1, u.outcome, u.src, u.dest, u.hash, u.asset::uuid, u.det::jsonb || u.patch::jsonb, $8, $9"
-        "   FROM unnest($2, $3, $4, $5, $6, $7, $10)"
+        " SELECT $1, u.outcome, u.src, u.dest, u.hash, u.asset::pg_catalog.uuid,"
+        "        u.det::pg_catalog.jsonb OPERATOR(pg_catalog.||) u.patch::pg_catalog.jsonb, $8, $9"
+        // ROWS FROM: the multi-argument unnest(a, b, ...) shorthand only
+        // exists unqualified.
+        "   FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.bytea[]),"
+        "                   pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]),"
+        "                   pg_catalog.unnest($6::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[]),"
+        "                   pg_catalog.unnest($10::pg_catalog.text[]))"
         "        WITH ORDINALITY AS u(outcome, src, dest, hash, asset, det, patch, ord)"
         "  ORDER BY u.ord"
         " RETURNING id, dest_rel",
@@ -554,9 +573,10 @@ void finish_step(void* arg) {
     Oid types[2] = {INT8ARRAYOID, TEXTARRAYOID};
     Datum vals[2] = {PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
                      a->finish ? cstring_array(finals, nullptr, n, TEXTOID) : (Datum)0};
-    int rc = a->finish ? SPI_execute_with_args("SELECT photofactory._journal_finish_many($1, $2)", 2, types, vals,
+    int rc = a->finish ? SPI_execute_with_args("SELECT photofactory._journal_finish_many($1::pg_catalog.int8[], $2::pg_catalog.text[])", 2, types, vals,
                                                nullptr, false, 0)
-                       : SPI_execute_with_args("DELETE FROM photofactory.ingest_journal WHERE id = ANY ($1)", 1,
+                       : SPI_execute_with_args("DELETE FROM photofactory.ingest_journal"
+                                               " WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])", 1,
                                                types, vals, nullptr, false, 0);
     if (rc < 0) elog(ERROR, "journal update failed: %s", SPI_result_code_string(rc));
 }
@@ -752,10 +772,12 @@ void list_step(void* arg) {
     // probe is a transaction-level lock, gone at commit.
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT id, source_rel, dest_rel, coalesce(file_hash, ''), inbox_root, storage_root"
-             "  FROM photofactory.ingest_journal"
-             " WHERE librarian = %d OR pg_try_advisory_xact_lock_shared(%d, librarian)"
-             " ORDER BY id",
+             "SELECT j.id, j.source_rel, j.dest_rel, coalesce(j.file_hash, ''::pg_catalog.text), j.inbox_root,"
+             "       j.storage_root"
+             "  FROM photofactory.ingest_journal j"
+             " WHERE j.librarian OPERATOR(pg_catalog.=) %d::pg_catalog.int4"
+             "    OR pg_catalog.pg_try_advisory_xact_lock_shared(%d::pg_catalog.int4, j.librarian)"
+             " ORDER BY j.id",
              l->librarian, kSlotLockClass);
     int rc = SPI_execute(sql, false, 0);
     if (rc != SPI_OK_SELECT) elog(ERROR, "journal scan failed");
@@ -829,7 +851,7 @@ void recovery_finish_step(void* arg) {
     auto* r = static_cast<ResolveWork*>(arg);
     Oid types[2] = {INT8OID, TEXTOID};
     Datum vals[2] = {Int64GetDatum(r->row->id), CStringGetTextDatum(r->final_rel)};
-    if (SPI_execute_with_args("SELECT photofactory._journal_finish($1, $2)", 2, types, vals, nullptr, false, 0) < 0)
+    if (SPI_execute_with_args("SELECT photofactory._journal_finish($1::pg_catalog.int8, $2::pg_catalog.text)", 2, types, vals, nullptr, false, 0) < 0)
         elog(ERROR, "journal update failed");
 }
 
@@ -837,8 +859,8 @@ void recovery_drop_step(void* arg) {
     auto* r = static_cast<ResolveWork*>(arg);
     Oid types[1] = {INT8OID};
     Datum vals[1] = {Int64GetDatum(r->row->id)};
-    if (SPI_execute_with_args("DELETE FROM photofactory.ingest_journal WHERE id = $1", 1, types, vals, nullptr, false,
-                              0) < 0)
+    if (SPI_execute_with_args("DELETE FROM photofactory.ingest_journal WHERE id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+                              1, types, vals, nullptr, false, 0) < 0)
         elog(ERROR, "journal update failed");
 }
 
@@ -876,7 +898,8 @@ bool try_lock_librarian_slot(int index) {
     auto fn = [](void* p) {
         auto* a = static_cast<Arg*>(p);
         char sql[128];
-        snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%d, %d)", kSlotLockClass, a->index);
+        snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_try_advisory_lock(%d::pg_catalog.int4, %d::pg_catalog.int4)",
+                 kSlotLockClass, a->index);
         if (SPI_execute(sql, false, 1) != SPI_OK_SELECT) elog(ERROR, "slot lock query failed");
         bool isnull;
         a->got = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -476,7 +476,9 @@ void claim_step(void* arg) {
     Oid type = INT4ARRAYOID;
     Datum arr = PointerGetDatum(construct_array(keys, a->n, INT4OID, 4, true, TYPALIGN_INT));
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT k, %s(%d, k) FROM unnest($1::int4[]) WITH ORDINALITY AS u(k, o) ORDER BY o",
+    snprintf(sql, sizeof sql,
+             "SELECT u.k, pg_catalog.%s(%d::pg_catalog.int4, u.k)"
+             "  FROM pg_catalog.unnest($1::pg_catalog.int4[]) WITH ORDINALITY AS u(k, o) ORDER BY u.o",
              a->release ? "pg_advisory_unlock" : "pg_try_advisory_lock", kGroupLockClass);
     if (SPI_execute_with_args(sql, 1, &type, &arr, nullptr, false, 0) != SPI_OK_SELECT || static_cast<int>(SPI_processed) != a->n)
         elog(ERROR, "group claims failed");
@@ -811,6 +813,7 @@ void serve_requests() {
 }
 
 void unregister_at_exit(int, Datum arg) {
+    release_requests_of_this_process();
     unregister_librarian(DatumGetInt32(arg));
 }
 

@@ -1,6 +1,7 @@
 // Library entry points: _PG_init (GUCs, shared memory, the supervisor) and the
 // entry function of every dynamic worker.
 #include "pg/backup_worker.hpp"
+#include "pg/drop_guard.hpp"
 #include "pg/factory_db_worker.hpp"
 #include "pg/gucs.hpp"
 #include "pg/librarian.hpp"
@@ -28,6 +29,7 @@ void _PG_init(void) {
                  errhint("Add photofactory to shared_preload_libraries in postgresql.conf "
                          "(e.g. shared_preload_libraries = 'pg_cron,photofactory') and restart the server.")));
     }
+    install_drop_guard();  // its setting first: define_gucs() reserves the prefix
     define_gucs();
     install_shmem_hooks();
     install_core_log_sink();

@@ -1,5 +1,9 @@
 #include "pg/shared_state.hpp"
 
+extern "C" {
+#include "storage/procarray.h"
+}
+
 namespace pf::pg {
 
 SharedState* g_shared = nullptr;
@@ -97,8 +101,60 @@ int wake_librarians() {
     return n;
 }
 
+namespace {
+
+// A process that is gone never frees its slot: a requester ended by FATAL
+// (pg_terminate_backend) or a librarian that exited mid-request. Liveness is
+// checked outside the spinlock (BackendPidGetProc takes an LWLock); a slot is
+// reclaimed only if it did not change meanwhile.
+bool alive(pid_t pid) {
+    return pid != 0 && BackendPidGetProc(pid) != nullptr;
+}
+
+void reclaim_stale_requests() {
+    RequestState state[kMaxRequests];
+    pid_t requester[kMaxRequests], servicer[kMaxRequests];
+    SpinLockAcquire(&g_shared->mutex);
+    for (int i = 0; i < kMaxRequests; i++) {
+        state[i] = g_shared->requests[i].state;
+        requester[i] = g_shared->requests[i].requester;
+        servicer[i] = g_shared->requests[i].servicer;
+    }
+    SpinLockRelease(&g_shared->mutex);
+    bool requester_alive[kMaxRequests], servicer_alive[kMaxRequests];
+    for (int i = 0; i < kMaxRequests; i++) {
+        requester_alive[i] = state[i] == RequestState::Free || alive(requester[i]);
+        servicer_alive[i] = (state[i] != RequestState::Taken && state[i] != RequestState::Abandoned) ||
+                            alive(servicer[i]);
+    }
+    SpinLockAcquire(&g_shared->mutex);
+    for (int i = 0; i < kMaxRequests; i++) {
+        IngestRequest& r = g_shared->requests[i];
+        if (r.state != state[i] || r.requester != requester[i] || r.servicer != servicer[i]) continue;
+        switch (r.state) {
+            case RequestState::Queued:
+            case RequestState::Done:
+                if (!requester_alive[i]) r.state = RequestState::Free;  // nobody waits for it
+                break;
+            case RequestState::Taken:
+                if (!servicer_alive[i] && !requester_alive[i]) r.state = RequestState::Free;
+                else if (!requester_alive[i]) r.state = RequestState::Abandoned;
+                break;
+            case RequestState::Abandoned:
+                if (!servicer_alive[i]) r.state = RequestState::Free;
+                break;
+            case RequestState::Free:
+                break;
+        }
+    }
+    SpinLockRelease(&g_shared->mutex);
+}
+
+}  // namespace
+
 int queue_ingest_request(const char* path) {
     if (g_shared == nullptr) return -1;
+    reclaim_stale_requests();
     int slot = -1;
     SpinLockAcquire(&g_shared->mutex);
     for (int i = 0; i < kMaxRequests; i++) {
@@ -106,6 +162,7 @@ int queue_ingest_request(const char* path) {
             IngestRequest& r = g_shared->requests[i];
             r.state = RequestState::Queued;
             r.requester = MyProcPid;
+            r.servicer = 0;
             r.requester_latch = MyLatch;
             strlcpy(r.path, path, sizeof r.path);
             r.result[0] = r.asset_id[0] = r.stored_path[0] = r.reason[0] = '\0';
@@ -119,11 +176,13 @@ int queue_ingest_request(const char* path) {
 
 int take_ingest_request(char* path_out, size_t len) {
     if (g_shared == nullptr) return -1;
+    reclaim_stale_requests();  // a request whose caller is gone is not worth serving
     int slot = -1;
     SpinLockAcquire(&g_shared->mutex);
     for (int i = 0; i < kMaxRequests; i++) {
         if (g_shared->requests[i].state == RequestState::Queued) {
             g_shared->requests[i].state = RequestState::Taken;
+            g_shared->requests[i].servicer = MyProcPid;
             strlcpy(path_out, g_shared->requests[i].path, len);
             slot = i;
             break;
@@ -150,6 +209,61 @@ void complete_ingest_request(int slot, const char* result, const char* asset_id,
     }
     SpinLockRelease(&g_shared->mutex);
     if (wake != nullptr) SetLatch(wake);
+}
+
+RequestPoll poll_ingest_request(int slot, IngestRequest* out) {
+    SpinLockAcquire(&g_shared->mutex);
+    IngestRequest& r = g_shared->requests[slot];
+    RequestState state = r.state;
+    pid_t servicer = r.servicer;
+    if (state == RequestState::Done) {
+        *out = r;
+        r.state = RequestState::Free;
+    }
+    SpinLockRelease(&g_shared->mutex);
+    if (state != RequestState::Taken || alive(servicer)) return state == RequestState::Done ? RequestPoll::Done : RequestPoll::Waiting;
+    // The librarian exited without finishing (its exit hook normally reports
+    // that; this covers any way it could not run).
+    bool lost = false;
+    SpinLockAcquire(&g_shared->mutex);
+    if (r.state == RequestState::Taken && r.servicer == servicer) {
+        r.state = RequestState::Free;
+        lost = true;
+    }
+    SpinLockRelease(&g_shared->mutex);
+    return lost ? RequestPoll::Lost : RequestPoll::Waiting;
+}
+
+void abandon_ingest_request(int slot) {
+    SpinLockAcquire(&g_shared->mutex);
+    IngestRequest& r = g_shared->requests[slot];
+    if (r.requester == MyProcPid) {
+        if (r.state == RequestState::Taken) r.state = RequestState::Abandoned;
+        else if (r.state == RequestState::Queued || r.state == RequestState::Done) r.state = RequestState::Free;
+    }
+    SpinLockRelease(&g_shared->mutex);
+}
+
+void release_requests_of_this_process() {
+    if (g_shared == nullptr) return;
+    Latch* wake[kMaxRequests];
+    int n = 0;
+    SpinLockAcquire(&g_shared->mutex);
+    for (int i = 0; i < kMaxRequests; i++) {
+        IngestRequest& r = g_shared->requests[i];
+        if (r.servicer != MyProcPid) continue;
+        if (r.state == RequestState::Abandoned) {
+            r.state = RequestState::Free;
+        } else if (r.state == RequestState::Taken) {
+            strlcpy(r.result, "lost", sizeof r.result);
+            r.asset_id[0] = r.stored_path[0] = '\0';
+            strlcpy(r.reason, "the librarian exited before finishing this file", sizeof r.reason);
+            r.state = RequestState::Done;
+            wake[n++] = r.requester_latch;
+        }
+    }
+    SpinLockRelease(&g_shared->mutex);
+    for (int i = 0; i < n; i++) SetLatch(wake[i]);
 }
 
 }  // namespace pf::pg

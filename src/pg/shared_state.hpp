@@ -15,7 +15,8 @@ enum class RequestState : int { Free = 0, Queued, Taken, Done, Abandoned };
 constexpr int kMaxRequests = 8;
 struct IngestRequest {
     RequestState state;
-    pid_t requester;
+    pid_t requester;  // the backend waiting in ingest_file()
+    pid_t servicer;   // the librarian that took it (Taken/Abandoned)
     Latch* requester_latch;
     char path[MAXPGPATH];
     char result[16];
@@ -51,7 +52,19 @@ int wake_librarians();
 int librarian_worst_severity(int index, int mine);
 
 // Backend side of ingest_file: returns the slot used, or -1 when all are busy.
+// Slots whose requester or librarian is gone are reclaimed first.
 int queue_ingest_request(const char* path);
+// Backend side, while waiting: Done (result copied out and the slot freed),
+// Waiting, or Lost (the librarian that took it exited before finishing; the
+// slot is freed).
+enum class RequestPoll { Waiting, Done, Lost };
+RequestPoll poll_ingest_request(int slot, IngestRequest* out);
+// Backend side, on error or exit while waiting: the librarian finishes the
+// file anyway and frees the slot (or it is freed now if nobody took it).
+void abandon_ingest_request(int slot);
+// Librarian side, at exit: requests it took but did not finish are reported
+// to their requester as lost (or freed when abandoned).
+void release_requests_of_this_process();
 // Librarian side: claims the next queued request (copies its path); -1 if none.
 int take_ingest_request(char* path_out, size_t len);
 void complete_ingest_request(int slot, const char* result, const char* asset_id, const char* stored_path,

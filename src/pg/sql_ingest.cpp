@@ -10,6 +10,7 @@
 #include "pg/boundary.hpp"
 #include "pg/catalog_version.hpp"
 #include "pg/gucs.hpp"
+#include "pg/library_database.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/shared_state.hpp"
 
@@ -37,6 +38,10 @@ bool any_librarian_running() {
     return any;
 }
 
+void abandon_at_exit(int, Datum slot) {
+    abandon_ingest_request(DatumGetInt32(slot));
+}
+
 Datum json_datum(const char* json) {
     return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
 }
@@ -46,6 +51,7 @@ Datum json_datum(const char* json) {
 // Wakes every librarian for an immediate scan; returns how many were woken.
 Datum pf_ingest_now(PG_FUNCTION_ARGS) {
     require_catalog_version("photofactory.ingest_now()");
+    require_library_database("photofactory.ingest_now()");
     require_shared_memory();
     int n = wake_librarians();
     if (n == 0)
@@ -60,6 +66,7 @@ Datum pf_ingest_now(PG_FUNCTION_ARGS) {
 Datum pf_ingest_file_json(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("path must not be NULL")));
+    require_library_database("photofactory.ingest_file()");
     char* path = text_to_cstring(PG_GETARG_TEXT_PP(0));
     if (path[0] != '/')
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("path must be absolute: \"%s\"", path)));
@@ -80,35 +87,24 @@ Datum pf_ingest_file_json(PG_FUNCTION_ARGS) {
     wake_librarians();
 
     IngestRequest result;
-    PG_TRY();
+    RequestPoll poll = RequestPoll::Waiting;
+    // Cancelled (ERROR) or terminated (FATAL, which never reaches a PG_CATCH)
+    // while the librarian works: it finishes the file anyway and frees the
+    // slot; the outcome is in inbox_events.
+    PG_ENSURE_ERROR_CLEANUP(abandon_at_exit, Int32GetDatum(slot));
     {
-        for (;;) {
-            SpinLockAcquire(&g_shared->mutex);
-            bool done = g_shared->requests[slot].state == RequestState::Done;
-            if (done) {
-                result = g_shared->requests[slot];
-                g_shared->requests[slot].state = RequestState::Free;
-            }
-            SpinLockRelease(&g_shared->mutex);
-            if (done) break;
+        while ((poll = poll_ingest_request(slot, &result)) == RequestPoll::Waiting) {
             (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000L, PG_WAIT_EXTENSION);
             ResetLatch(MyLatch);
             CHECK_FOR_INTERRUPTS();
         }
     }
-    PG_CATCH();
-    {
-        // Cancelled while the librarian works: it finishes the file anyway and
-        // frees the slot; the outcome is in inbox_events.
-        SpinLockAcquire(&g_shared->mutex);
-        if (g_shared->requests[slot].state == RequestState::Done)
-            g_shared->requests[slot].state = RequestState::Free;
-        else
-            g_shared->requests[slot].state = RequestState::Abandoned;
-        SpinLockRelease(&g_shared->mutex);
-        PG_RE_THROW();
-    }
-    PG_END_TRY();
+    PG_END_ENSURE_ERROR_CLEANUP(abandon_at_exit, Int32GetDatum(slot));
+
+    if (poll == RequestPoll::Lost || strcmp(result.result, "lost") == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("the librarian handling \"%s\" exited before finishing it", path),
+                        errhint("The file's outcome, if any, is in photofactory.inbox_events; call ingest_file() again.")));
 
     if (strcmp(result.result, "refused") == 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cannot ingest \"%s\": %s", path, result.reason)));
@@ -125,6 +121,7 @@ Datum pf_ingest_file_json(PG_FUNCTION_ARGS) {
 }
 
 Datum pf_inbox_report_json(PG_FUNCTION_ARGS) {
+    require_library_database("photofactory.inbox_report()");
     if (guc_inbox_dir == nullptr || guc_inbox_dir[0] == '\0')
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("photofactory.inbox_dir is not set")));
     int fd = OpenTransientFile(guc_inbox_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

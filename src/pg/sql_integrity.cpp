@@ -16,6 +16,7 @@
 #include "core/sha256.hpp"
 #include "pg/boundary.hpp"
 #include "pg/gucs.hpp"
+#include "pg/library_database.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/worker.hpp"
 
@@ -62,6 +63,7 @@ int open_stored(const std::string& path) {
 Datum pf_hash_stored_file(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("path must not be NULL")));
+    require_library_database("verifying stored files");
     char* path = text_to_cstring(PG_GETARG_TEXT_PP(0));
     // The descriptor lives inside the core call only: closed before any error
     // (a cancel while hashing a large video) is raised.
@@ -89,6 +91,7 @@ Datum pf_hash_stored_file(PG_FUNCTION_ARGS) {
 // Absolute paths of the regular files under storage_dir/Originals (links are
 // not followed, hidden names such as our own .pf-incoming-* are skipped).
 Datum pf_list_originals(PG_FUNCTION_ARGS) {
+    require_library_database("listing the library");
     if (guc_storage_dir == nullptr || guc_storage_dir[0] == '\0')
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("photofactory.storage_dir is not set")));
     char root[MAXPGPATH];

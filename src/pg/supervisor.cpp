@@ -156,6 +156,7 @@ using namespace pf::pg;
 void pf_supervisor_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
+    pqsignal(SIGINT, SIG_IGN);  // see worker_start: nothing to cancel, and FATAL would restart it
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     pgstat_report_appname("photofactory supervisor");

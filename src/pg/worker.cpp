@@ -25,6 +25,16 @@ void handle_sigterm(SIGNAL_ARGS) {
 
 }  // namespace
 
+void pin_worker_search_path() {
+    // Workers run as the bootstrap superuser, but the connection applied the
+    // database's settings (ALTER DATABASE ... SET search_path), which its owner
+    // controls: a function planted in a schema on that path, with a better
+    // matching signature, would run as superuser. PGC_S_OVERRIDE outranks
+    // every database/role setting and survives SIGHUP; a function's own SET
+    // search_path (PGC_S_SESSION) still applies inside it.
+    SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
 Datum encode_worker_arg(WorkerKind kind, int index) {
     return Int32GetDatum(static_cast<int>(kind) * 1000 + index);
 }
@@ -36,6 +46,10 @@ void worker_start(Datum main_arg, const char* service_label) {
 
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, handle_sigterm);
+    // pg_cancel_backend() on a worker would raise ERROR where no handler is
+    // set (between transactions), which becomes FATAL and a restart mid-batch.
+    // A worker has no user statement to cancel: ignore it, as pg_cron does.
+    pqsignal(SIGINT, SIG_IGN);
     BackgroundWorkerUnblockSignals();
 
     WorkerArgs args;
@@ -46,6 +60,7 @@ void worker_start(Datum main_arg, const char* service_label) {
     snprintf(g_worker.database, sizeof g_worker.database, "%s", args.database);
 
     BackgroundWorkerInitializeConnection(args.database, nullptr, 0);
+    pin_worker_search_path();
     pgstat_report_appname(MyBgworkerEntry->bgw_type);
 }
 
@@ -141,7 +156,7 @@ void send_heartbeat(const char* service, const char* status, const char* task) {
     Datum values[3] = {CStringGetTextDatum(service), CStringGetTextDatum(status),
                        task ? CStringGetTextDatum(task) : (Datum)0};
     char nulls[3] = {' ', ' ', task ? ' ' : 'n'};
-    int rc = SPI_execute_with_args("SELECT photofactory.heartbeat($1, $2, $3)", 3, types, values,
+    int rc = SPI_execute_with_args("SELECT photofactory.heartbeat($1::pg_catalog.text, $2::pg_catalog.text, $3::pg_catalog.text)", 3, types, values,
                                    nulls, false, 0);
     if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory.heartbeat failed: %s", SPI_result_code_string(rc));
 }

@@ -33,6 +33,10 @@ extern WorkerIdentity g_worker;
 
 Datum encode_worker_arg(WorkerKind kind, int index);
 
+// Pins search_path to pg_catalog, pg_temp for this session, whatever the
+// database or role settings say (called right after connecting).
+void pin_worker_search_path();
+
 // Installs signal handlers, connects to the database named in bgw_extra and
 // names the process in pg_stat_activity.
 void worker_start(Datum main_arg, const char* service_label);

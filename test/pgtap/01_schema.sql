@@ -1,7 +1,7 @@
 -- Schema of photofactory: tables, columns (type, NOT NULL, default), keys,
 -- indexes, checks, triggers, the view and the functions' signatures.
 BEGIN;
-SELECT plan(194);
+SELECT plan(195);
 
 SELECT has_schema('photofactory');
 SELECT has_table('photofactory', t, format('table photofactory.%s exists', t))
@@ -172,10 +172,11 @@ SELECT is_definer('photofactory', 'reconcile', ARRAY[]::text[], 'reconcile is SE
 SELECT is_definer('photofactory', 'adopt_orphan', ARRAY['text'], 'adopt_orphan is SECURITY DEFINER');
 -- forget_service deletes a status row, which operators may not do directly.
 SELECT is_definer('photofactory', 'forget_service', ARRAY['text'], 'forget_service is SECURITY DEFINER');
+SELECT is_definer('photofactory', 'adopt_orphans', ARRAY[]::text[], 'adopt_orphans is SECURITY DEFINER');
 SELECT is(count(*), 0::bigint, 'no other function is SECURITY DEFINER')
   FROM pg_proc WHERE pronamespace = 'photofactory'::regnamespace AND prosecdef
    AND proname NOT IN ('schedule_retention', 'unschedule_retention', 'verify_assets', 'start_verification',
-                       'cancel_verification', 'reconcile', 'adopt_orphan', 'forget_service',
+                       'cancel_verification', 'reconcile', 'adopt_orphan', 'adopt_orphans', 'forget_service',
                        -- backup (0.2.0)
                        'add_backup_target', 'retire_backup_target', 'start_backup_scrub', 'backup_report',
                        'restore_original', 'restore_all');

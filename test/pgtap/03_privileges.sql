@@ -1,7 +1,7 @@
 -- Roles and privileges: PUBLIC gets nothing but the location validator,
 -- photofactory_reader reads, photofactory_operator (a reader) works the queues.
 BEGIN;
-SELECT plan(244);
+SELECT plan(253);
 
 SELECT has_role('photofactory_reader');
 SELECT has_role('photofactory_operator');
@@ -100,6 +100,8 @@ INSERT INTO fs_funcs VALUES
     ('photofactory.cancel_verification(bigint)', false),
     ('photofactory.reconcile()', false),
     ('photofactory.adopt_orphan(text)', false),
+    ('photofactory.adopt_orphans()', false),
+    ('photofactory._require_library_database(text)', true),
     ('photofactory._hash_stored_file(text)', true),
     ('photofactory._list_originals()', true),
     ('photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint)', true),
