@@ -10,6 +10,8 @@ PKGS=(
   libssl-dev libexiv2-dev exiv2
   libgtest-dev googletest
   libimage-exiftool-perl imagemagick tzdata
+  libvips-dev libvips-tools libheif-dev libheif-examples
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
   clang libclang-rt-14-dev
   util-linux procps
 )
