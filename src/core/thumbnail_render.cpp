@@ -193,6 +193,74 @@ void finish(Ref<VipsImage>& fitted, const RenderSettings& s, RenderResult& r) {
     r.bytes.thumbnail = save_webp(small.get(), s.thumbnail_quality);
 }
 
+// libjpeg reports a JPEG cut short only as a warning ("Premature end of JPEG
+// file") and libvips 8.14 then fills the missing rows with grey, even with
+// fail_on=truncated. So we walk the markers ourselves: a whole JPEG reaches
+// EOI. Entropy-coded data is scanned for the next marker (0xFF not followed by
+// 0x00 or a restart marker); anything after EOI (a Motion Photo's video) is
+// not looked at.
+bool jpeg_reaches_eoi(int fd) {
+    std::vector<uint8_t> buf(1 << 16);
+    off_t base = 0;     // file offset of buf[0]
+    size_t len = 0, i = 0;
+    auto byte = [&](int* out) -> bool {
+        if (i >= len) {
+            base += static_cast<off_t>(len);
+            ssize_t n;
+            do n = pread(fd, buf.data(), buf.size(), base);
+            while (n < 0 && errno == EINTR);
+            if (n <= 0) return false;
+            len = static_cast<size_t>(n);
+            i = 0;
+        }
+        *out = buf[i++];
+        return true;
+    };
+    auto skip = [&](size_t n) {
+        size_t in_buf = len - i;
+        if (n <= in_buf) {
+            i += n;
+            return;
+        }
+        base += static_cast<off_t>(len);
+        base += static_cast<off_t>(n - in_buf);
+        len = i = 0;
+    };
+    int a, b;
+    if (!byte(&a) || !byte(&b) || a != 0xFF || b != 0xD8) return false;
+    for (;;) {
+        if (!byte(&a)) return false;
+        if (a != 0xFF) continue;  // stray byte between segments: tolerated
+        do
+            if (!byte(&b)) return false;
+        while (b == 0xFF);
+        if (b == 0xD9) return true;
+        if (b == 0x01 || (b >= 0xD0 && b <= 0xD7)) continue;  // no length
+        int h, l;
+        if (!byte(&h) || !byte(&l)) return false;
+        size_t seg = (static_cast<size_t>(h) << 8 | static_cast<size_t>(l));
+        if (seg < 2) return false;
+        skip(seg - 2);
+        if (b != 0xDA) continue;
+        // Entropy-coded data up to the next real marker.
+        for (;;) {
+            if (!byte(&a)) return false;
+            if (a != 0xFF) continue;
+            if (!byte(&b)) return false;
+            while (b == 0xFF)
+                if (!byte(&b)) return false;
+            if (b == 0x00 || (b >= 0xD0 && b <= 0xD7)) continue;
+            if (b == 0xD9) return true;
+            // Another marker (e.g. the next scan of a progressive JPEG): its segment follows.
+            if (!byte(&h) || !byte(&l)) return false;
+            seg = (static_cast<size_t>(h) << 8 | static_cast<size_t>(l));
+            if (seg < 2) return false;
+            skip(seg - 2);
+            if (b != 0xDA) break;
+        }
+    }
+}
+
 void render_still(int fd, const RenderSettings& s, RenderResult& r) {
     Ref<VipsSource> src(vips_source_new_from_descriptor(fd));  // dups fd
     if (src.get() == nullptr) fail(ThumbFailure::Io, "opening the file");
@@ -219,6 +287,8 @@ void render_still(int fd, const RenderSettings& s, RenderResult& r) {
                                      " MB, over photofactory.thumbnail_max_decode_memory; not decoded");
     }
     r.decoder = loader;
+    if (std::strcmp(loader, "VipsForeignLoadJpegSource") == 0 && !jpeg_reaches_eoi(fd))
+        throw ThumbnailError(ThumbFailure::Corrupt, "the JPEG is truncated (its data ends before the end-of-image marker)");
     Ref<VipsImage> fitted;
     if (vips_thumbnail_source(src.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
                               VIPS_SIZE_DOWN, "export_profile", "srgb", "fail_on", VIPS_FAIL_ON_TRUNCATED,

@@ -5,6 +5,7 @@
 #include "pg/librarian.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/thumbnailer.hpp"
 #include "pg/worker.hpp"
 #include "pg/core_setup.hpp"
 
@@ -48,6 +49,11 @@ void pf_worker_main(Datum main_arg) {
     if (kind == WorkerKind::FactoryDb) {
         worker_start(main_arg, "factory-db");
         factory_db_main();
+    } else if (kind == WorkerKind::Thumbnailer) {
+        char label[32];
+        snprintf(label, sizeof label, "thumbnailer %d", code % 1000 + 1);
+        worker_start(main_arg, label);
+        thumbnailer_main();
     } else {
         char label[32];
         snprintf(label, sizeof label, "librarian %d", code % 1000 + 1);

@@ -30,6 +30,7 @@ struct ChildSlot {
 
 ChildSlot factory_slot;
 ChildSlot librarian_slots[kMaxLibrarians];
+ChildSlot thumbnailer_slots[kMaxThumbnailers];
 
 bool child_alive(ChildSlot* slot) {
     if (slot->handle == nullptr) return false;
@@ -63,6 +64,9 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     if (kind == WorkerKind::FactoryDb) {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory factory-db");
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory factory-db");
+    } else if (kind == WorkerKind::Thumbnailer) {
+        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory thumbnailer %d", index + 1);
+        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory thumbnailer");
     } else {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory librarian %d", index + 1);
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory librarian");
@@ -85,7 +89,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
         if (!slot->warned_no_slot)
             ereport(WARNING,
                     (errmsg("photofactory: could not start \"%s\": no free background worker slot", w.bgw_name),
-                     errhint("Increase max_worker_processes (photofactory needs 2 + photofactory.librarian_workers).")));
+                     errhint("Increase max_worker_processes (photofactory needs 2 + photofactory.librarian_workers + photofactory.thumbnailer_workers).")));
         slot->warned_no_slot = true;
         return;
     }
@@ -95,6 +99,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
 void stop_all() {
     stop_child(&factory_slot);
     for (auto& s : librarian_slots) stop_child(&s);
+    for (auto& s : thumbnailer_slots) stop_child(&s);
 }
 
 // A heap scan, not get_database_oid(): without a database selected, an index
@@ -161,6 +166,12 @@ void pf_supervisor_main(Datum) {
                     ensure_child(&librarian_slots[i], WorkerKind::Librarian, i, database, generation);
                 else
                     stop_child(&librarian_slots[i]);
+            }
+            for (int i = 0; i < kMaxThumbnailers; i++) {
+                if (i < guc_thumbnailer_workers)
+                    ensure_child(&thumbnailer_slots[i], WorkerKind::Thumbnailer, i, database, generation);
+                else
+                    stop_child(&thumbnailer_slots[i]);
             }
             pgstat_report_activity(STATE_IDLE, "supervising");
         }

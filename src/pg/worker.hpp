@@ -11,7 +11,8 @@
 
 namespace pf::pg {
 
-enum class WorkerKind : int { FactoryDb = 1, Librarian = 2 };
+// 3 is the geocoder's (branch geocoder); the thumbnailer takes 4.
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Thumbnailer = 4 };
 
 // What a dynamic worker is told by the supervisor that started it.
 struct WorkerArgs {

@@ -26,7 +26,8 @@ namespace {
 pf::test::TempDir* fx = nullptr;
 
 void sh(const std::string& cmd) {
-    std::string full = "set -e; cd '" + fx->path() + "'; " + cmd + " >/dev/null 2>&1";
+    // Braces: a redirection inside cmd (e.g. "head ... > x") must win over ours.
+    std::string full = "set -e; cd '" + fx->path() + "'; { " + cmd + "; } >/dev/null 2>&1";
     ASSERT_EQ(std::system(full.c_str()), 0) << "fixture command failed: " << cmd;
 }
 
@@ -61,7 +62,10 @@ protected:
            "ffmpeg -nostdin -y -i flat.mp4 -c copy -metadata:s:v:0 rotate=90 rotated.mp4 && "
            "ffmpeg -nostdin -y -i rotated.mp4 -frames:v 1 rotated_by_ffmpeg.png");
         // Broken files.
-        sh("head -c 40000 twelve.jpg > truncated.jpg");
+        // Cut where libjpeg only warns ("Premature end of JPEG file") and
+        // libvips would pad the picture with grey: baseline and progressive.
+        sh("convert -size 3000x2000 gradient:red-blue -quality 85 g.jpg && head -c 30000 g.jpg > truncated.jpg");
+        sh("vips copy g.jpg gp.jpg[interlace] && head -c 20000 gp.jpg > truncated_progressive.jpg");
         sh("printf '\\377\\330\\377\\340garbage-that-is-no-jpeg' > corrupt.jpg && head -c 5000 /dev/urandom >> corrupt.jpg");
         sh("head -c 3000 blackstart.mp4 > truncated.mp4");
         write_bomb();
@@ -282,9 +286,29 @@ TEST_F(Thumbnails, VideoDisplayMatrixRotationIsHonoured) {
 }
 
 TEST_F(Thumbnails, TruncatedJpegIsRefusedAsCorrupt) {
+    struct stat st;
+    ASSERT_EQ(stat((fx->path() + "/truncated.jpg").c_str(), &st), 0);
+    ASSERT_EQ(st.st_size, 30000);
     auto e = refusal("truncated.jpg");
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
     EXPECT_EQ(e.failure, pf::ThumbFailure::Corrupt) << e.what();
     EXPECT_EQ(std::string(e.what()).rfind("corrupt: ", 0), 0u) << e.what();
+}
+
+TEST_F(Thumbnails, TruncatedProgressiveJpegIsRefused) {
+    auto e = refusal("truncated_progressive.jpg");
+    EXPECT_EQ(e.failure, pf::ThumbFailure::Corrupt) << e.what();
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+}
+
+TEST_F(Thumbnails, WholeJpegsPassTheTruncationCheck) {
+    EXPECT_NO_THROW(render("g.jpg"));
+    sh("vips copy g.jpg gp_whole.jpg[interlace]");
+    EXPECT_NO_THROW(render("gp_whole.jpg"));
+    // A Motion Photo: a video appended after the JPEG's end does not matter.
+    sh("cat g.jpg blackstart.mp4 > motion.jpg");
+    auto r = render("motion.jpg");
+    EXPECT_EQ(r.source_width, 3000);
 }
 
 TEST_F(Thumbnails, GarbageWithAJpegSignatureIsRefused) {
