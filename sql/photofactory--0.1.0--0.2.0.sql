@@ -53,9 +53,9 @@ CREATE TABLE photofactory.thumbnail_failures (
     -- Next automatic attempt; NULL once attempts reached
     -- photofactory.thumbnail_max_attempts (only rethumbnail() retries then).
     retry_after  timestamptz,
+    -- No foreign key on purpose: the ledger may be truncated or rows removed
+    -- by an administrator; a leftover failure row only ever matches no asset.
     CONSTRAINT thumbnail_failures_pkey PRIMARY KEY (asset_id),
-    CONSTRAINT thumbnail_failures_asset_id_fkey FOREIGN KEY (asset_id)
-        REFERENCES photofactory.media_assets (id) ON DELETE CASCADE,
     CONSTRAINT thumbnail_failures_attempts_check CHECK (attempts > 0)
 );
 COMMENT ON TABLE photofactory.thumbnail_failures IS
@@ -269,6 +269,7 @@ REVOKE ALL ON FUNCTION photofactory.rethumbnail_all() FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._thumbnail_done(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._thumbnail_failed(uuid, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION photofactory._list_thumbnails() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION photofactory.thumbnail_path(uuid, text) TO photofactory_reader;
-GRANT EXECUTE ON FUNCTION photofactory.rethumbnail(uuid), photofactory.rethumbnail_all()
+-- Like every SECURITY DEFINER function: operators only (pgTAP 03_privileges).
+GRANT EXECUTE ON FUNCTION photofactory.thumbnail_path(uuid, text), photofactory.rethumbnail(uuid),
+                          photofactory.rethumbnail_all()
    TO photofactory_operator;

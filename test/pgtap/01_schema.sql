@@ -1,7 +1,7 @@
 -- Schema of photofactory: tables, columns (type, NOT NULL, default), keys,
 -- indexes, checks, triggers, the view and the functions' signatures.
 BEGIN;
-SELECT plan(193);
+SELECT plan(194);
 
 SELECT has_schema('photofactory');
 SELECT has_table('photofactory', t, format('table photofactory.%s exists', t))
@@ -170,10 +170,12 @@ SELECT is_definer('photofactory', 'start_verification', ARRAY['timestamp with ti
 SELECT is_definer('photofactory', 'cancel_verification', ARRAY['bigint'], 'cancel_verification is SECURITY DEFINER');
 SELECT is_definer('photofactory', 'reconcile', ARRAY[]::text[], 'reconcile is SECURITY DEFINER');
 SELECT is_definer('photofactory', 'adopt_orphan', ARRAY['text'], 'adopt_orphan is SECURITY DEFINER');
+-- It reads photofactory.storage_dir, a superuser-only setting.
+SELECT is_definer('photofactory', 'thumbnail_path', ARRAY['uuid', 'text'], 'thumbnail_path is SECURITY DEFINER');
 SELECT is(count(*), 0::bigint, 'no other function is SECURITY DEFINER')
   FROM pg_proc WHERE pronamespace = 'photofactory'::regnamespace AND prosecdef
    AND proname NOT IN ('schedule_retention', 'unschedule_retention', 'verify_assets', 'start_verification',
-                       'cancel_verification', 'reconcile', 'adopt_orphan');
+                       'cancel_verification', 'reconcile', 'adopt_orphan', 'thumbnail_path');
 SELECT is(count(*), 0::bigint, 'no SQL-level function is STRICT (NULL input raises instead)')
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'photofactory'::regnamespace AND p.proisstrict AND l.lanname IN ('sql', 'plpgsql');

@@ -106,7 +106,13 @@ INSERT INTO fs_funcs VALUES
     ('photofactory._verification_step(integer)', true),
     ('photofactory._verify_ids(uuid[])', true),
     ('photofactory._journal_finish_many(bigint[], text[])', true),
-    ('photofactory._journal_finish(bigint, text)', true);
+    ('photofactory._journal_finish(bigint, text)', true),
+    ('photofactory._list_thumbnails()', true),
+    ('photofactory._thumbnail_done(uuid)', true),
+    ('photofactory._thumbnail_failed(uuid, text, integer)', true),
+    ('photofactory.thumbnail_path(uuid, text)', false),
+    ('photofactory.rethumbnail(uuid)', false),
+    ('photofactory.rethumbnail_all()', false);
 GRANT SELECT ON fs_funcs TO PUBLIC;
 SELECT ok(NOT has_function_privilege(r, sig, 'EXECUTE'), format('%s may not execute %s', r, sig))
   FROM fs_funcs, unnest(ARRAY['public', 'pf_tap_stranger', 'pf_tap_viewer']) AS r ORDER BY sig::text, r;
