@@ -28,7 +28,7 @@ SELECT p.oid::regprocedure AS trigger_function,
        has_function_privilege('photofactory_operator', p.oid, 'EXECUTE') AS operator
   FROM pg_proc p
  WHERE p.pronamespace = 'photofactory'::regnamespace AND p.prorettype = 'trigger'::regtype
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 -- Table privileges.
 SELECT c.relname, r.rolname,

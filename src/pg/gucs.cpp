@@ -24,6 +24,8 @@ int guc_thumbnail_max_decode_mb = 256;
 int guc_thumbnail_max_attempts = 3;
 int guc_thumbnailer_threads = 1;
 int guc_thumbnail_cache_mb = 16;
+int guc_geocoder_workers = 1;
+double guc_geocoder_max_km = 30.0;
 
 namespace {
 
@@ -52,7 +54,7 @@ bool check_timezone_name(char** newval, void**, GucSource) {
 void define_thumbnail_gucs() {
     DefineCustomIntVariable(
         "photofactory.thumbnailer_workers", "Number of thumbnailer workers (0 turns thumbnailing off).", nullptr,
-        &guc_thumbnailer_workers, 1, 0, kMaxThumbnailers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+        &guc_thumbnailer_workers, 1, 0, kMaxServiceWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "photofactory.thumbnail_size", "Longest side of the WebP thumbnail, in pixels.",
         "Existing renditions keep their size until photofactory.rethumbnail_all().", &guc_thumbnail_size, 250, 16,
@@ -146,6 +148,17 @@ void define_gucs() {
     DefineCustomBoolVariable(
         "photofactory.ingest_enabled", "Pauses ingestion when off (workers keep heartbeating).", nullptr,
         &guc_ingest_enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.geocoder_workers", "Number of geocoder workers (0 turns reverse geocoding off).",
+        "Each needs a background worker slot (max_worker_processes).", &guc_geocoder_workers, 1, 0,
+        kMaxServiceWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomRealVariable(
+        "photofactory.geocoder_max_km",
+        "Farthest a photo may be from a place and still be named after it.",
+        "Beyond it (open sea, Antarctica) a photo is geocoded with an unknown place.", &guc_geocoder_max_km,
+        30.0, 0.1, 20100.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     define_thumbnail_gucs();
 

@@ -25,11 +25,13 @@ extern int guc_thumbnail_max_decode_mb;    // photofactory.thumbnail_max_decode_
 extern int guc_thumbnail_max_attempts;     // photofactory.thumbnail_max_attempts
 extern int guc_thumbnailer_threads;        // photofactory.thumbnailer_threads
 extern int guc_thumbnail_cache_mb;         // photofactory.thumbnail_cache_memory
+extern int guc_geocoder_workers;      // photofactory.geocoder_workers
+extern double guc_geocoder_max_km;    // photofactory.geocoder_max_km
 
 // Upper bound of photofactory.librarian_workers: shared memory is sized for it.
 constexpr int kMaxLibrarians = 16;
-// Upper bound of photofactory.thumbnailer_workers.
-constexpr int kMaxThumbnailers = 8;
+// Upper bound of every photofactory.<service>_workers (service_worker.hpp).
+constexpr int kMaxServiceWorkers = 8;
 
 void define_gucs();
 

@@ -4,8 +4,8 @@
 #include "pg/gucs.hpp"
 #include "pg/librarian.hpp"
 #include "pg/pg_headers.hpp"
+#include "pg/service_worker.hpp"
 #include "pg/shared_state.hpp"
-#include "pg/thumbnailer.hpp"
 #include "pg/worker.hpp"
 #include "pg/core_setup.hpp"
 
@@ -46,14 +46,10 @@ void _PG_init(void) {
 void pf_worker_main(Datum main_arg) {
     int code = DatumGetInt32(main_arg);
     auto kind = static_cast<WorkerKind>(code / 1000);
+    if (const ServiceDef* service = service_by_kind(kind)) service_worker_main(service, main_arg);
     if (kind == WorkerKind::FactoryDb) {
         worker_start(main_arg, "factory-db");
         factory_db_main();
-    } else if (kind == WorkerKind::Thumbnailer) {
-        char label[32];
-        snprintf(label, sizeof label, "thumbnailer %d", code % 1000 + 1);
-        worker_start(main_arg, label);
-        thumbnailer_main();
     } else {
         char label[32];
         snprintf(label, sizeof label, "librarian %d", code % 1000 + 1);

@@ -1,15 +1,20 @@
-// thumbnailer: claims assets with photofactory.pending_thumbnails() (FOR
-// UPDATE SKIP LOCKED, so parallel thumbnailers never share one), renders both
-// renditions with the core (libvips / Exiv2 / FFmpeg), and marks each asset
-// only after both files are durable. A file that cannot be rendered gets
-// record_error and a bounded number of retries (_thumbnail_failed); nothing
-// stops the service.
+// thumbnailer: on the worker template, claims assets with
+// photofactory.pending_thumbnails() (FOR UPDATE SKIP LOCKED, so parallel
+// thumbnailers never share one), renders both renditions with the core
+// (libvips / Exiv2 / FFmpeg) and marks each asset only after both files are
+// durable (_thumbnail_done, in the transaction that holds the claim).
+//
+// A file that cannot be rendered is this service's own bookkeeping, not a
+// template failure: process() records it with _thumbnail_failed (which keeps
+// other stages' errors and schedules a bounded number of retries) and
+// reports the unit as handled, so the template's record_error does not
+// replace what the librarian found. Only an ERROR raised while doing so goes
+// the template's way (retire() then still counts the attempt).
 //
 // Inside the backend: the libraries run with every signal blocked (their
 // threads inherit that), never call PostgreSQL, and their errors come back as
-// data (render_unit is noexcept). Ingest keeps priority: this process runs at
-// a lower CPU priority, and takes one asset at a time with a pause while a
-// librarian is busy.
+// text (render_unit is noexcept). Ingest keeps priority: this process runs at
+// nice 10, and pauses before each batch while a librarian is busy.
 #include "pg/thumbnailer.hpp"
 
 #include <fcntl.h>
@@ -29,16 +34,14 @@
 #include "pg/core_setup.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
-#include "pg/worker.hpp"
 
 namespace pf::pg {
 namespace {
 
-constexpr int kBatch = 8;          // assets per transaction (row locks are held while rendering)
-constexpr int kBatchWhileIngest = 1;
-constexpr long kIdleMs = 2000;     // queue empty
-constexpr long kYieldMs = 500;     // a librarian is busy: one asset, then this pause
-constexpr int kErrLen = 512;
+constexpr int kBatch = 4;        // assets per transaction (their row locks are held while rendering)
+constexpr long kIdleMs = 2000;   // queue empty
+constexpr long kYieldMs = 1000;  // a librarian is busy: this pause before each batch
+constexpr int kErrLen = 480;
 
 // Storage root and its Thumbnails/ folder, opened once and again whenever
 // photofactory.storage_dir changes.
@@ -51,25 +54,20 @@ Roots g_roots = {"", -1, -1};
 
 struct Unit {
     char id[40];
-    char rel[MAXPGPATH];   // final_path relative to storage_dir; "" when outside it
+    char rel[MAXPGPATH];  // final_path relative to storage_dir; "" when outside it
     char name[256];
     bool ok;
     char err[kErrLen];
 };
-Unit g_units[kBatch];
+Unit g_unit;
+bool g_rendered[kBatch];  // by claim row: both renditions written
 
-struct Progress {
-    int64 done;
+struct Counters {
+    bool started;
     int64 failed;
-    int claimed;
-    bool librarian_busy;
-    bool extension_missing;
-    bool not_configured;
-    char last_failure[kErrLen];
-    TimestampTz next_beat;
-    bool sql_failed;
+    char last_failure[200];
 };
-Progress g_progress;
+Counters g_count;
 
 void close_roots() {
     if (g_roots.thumbs_fd >= 0) close(g_roots.thumbs_fd);
@@ -115,12 +113,14 @@ pf::RenderSettings render_settings() {
 void render_unit(Unit* u, const pf::RenderSettings& s) noexcept {
     int fd = -1;
     try {
-        if (u->rel[0] == '\0') throw pf::ThumbnailError(pf::ThumbFailure::Missing, "the file is not under photofactory.storage_dir");
+        if (u->rel[0] == '\0')
+            throw pf::ThumbnailError(pf::ThumbFailure::Missing, "the file is not under photofactory.storage_dir");
         try {
             fd = pf::open_file_beneath(g_roots.storage_fd, u->rel);
         } catch (const pf::IoError& e) {
-            throw pf::ThumbnailError(e.err == ENOENT || e.err == ENOTDIR ? pf::ThumbFailure::Missing : pf::ThumbFailure::Io,
-                                     std::string("original ") + u->rel + ": " + strerror(e.err));
+            throw pf::ThumbnailError(
+                e.err == ENOENT || e.err == ENOTDIR ? pf::ThumbFailure::Missing : pf::ThumbFailure::Io,
+                std::string("original ") + u->rel + ": " + strerror(e.err));
         }
         pf::RenderResult r = pf::render_renditions(fd, u->name, s);
         pf::write_renditions(g_roots.thumbs_fd, u->id, r.bytes);
@@ -154,142 +154,114 @@ bool librarian_busy() {
     return rc == SPI_OK_SELECT && SPI_processed > 0;
 }
 
-void heartbeat(bool force) {
-    TimestampTz now = GetCurrentTimestamp();
-    if (!force && now < g_progress.next_beat) return;
-    char task[1024];
-    const char* status = "OK";
-    if (g_progress.not_configured) {
-        status = "WARNING";
-        snprintf(task, sizeof task, "Idle: photofactory.storage_dir is not set");
-    } else {
-        snprintf(task, sizeof task, "%s; %lld rendered, %lld failed since start%s%s%s",
-                 g_progress.claimed > 0 ? "Rendering thumbnails" : "Idle: no asset awaits thumbnails",
-                 static_cast<long long>(g_progress.done), static_cast<long long>(g_progress.failed),
-                 g_progress.librarian_busy ? "; yielding to ingest" : "",
-                 g_progress.last_failure[0] ? "; last failure: " : "", g_progress.last_failure);
-        if (g_progress.last_failure[0]) status = "WARNING";
-    }
-    send_heartbeat("thumbnailer", status, task);
-    g_progress.next_beat = TimestampTzPlusMilliseconds(now, static_cast<long>(guc_heartbeat_interval_s) * 1000L);
-}
-
-void call_uuid_fn(const char* sql, const char* id, const char* reason) {
+void failed(const char* id, const char* reason) {
     Oid types[3] = {TEXTOID, TEXTOID, INT4OID};
-    Datum values[3] = {CStringGetTextDatum(id), reason ? CStringGetTextDatum(reason) : (Datum)0,
-                       Int32GetDatum(guc_thumbnail_max_attempts)};
-    int rc = SPI_execute_with_args(sql, reason ? 3 : 1, types, values, nullptr, false, 0);
-    if (rc != SPI_OK_SELECT) elog(ERROR, "%s failed: %s", sql, SPI_result_code_string(rc));
+    Datum values[3] = {CStringGetTextDatum(id), CStringGetTextDatum(reason), Int32GetDatum(guc_thumbnail_max_attempts)};
+    int rc = SPI_execute_with_args(
+        "SELECT photofactory._thumbnail_failed($1::pg_catalog.uuid, $2::pg_catalog.text, $3::pg_catalog.int4)", 3,
+        types, values, nullptr, false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory._thumbnail_failed failed: %s", SPI_result_code_string(rc));
+    g_count.failed++;
+    snprintf(g_count.last_failure, sizeof g_count.last_failure, "%s", reason);
 }
 
-// One transaction: claim, render, mark. Rendering errors are data; only SQL
-// errors raise (then the whole batch is rolled back and retried later).
-void batch_step(void*) {
-    g_progress.claimed = 0;
-    g_progress.extension_missing = !extension_ready();
-    if (g_progress.extension_missing) return;
-    g_progress.not_configured = guc_storage_dir == nullptr || guc_storage_dir[0] == '\0';
-    if (g_progress.not_configured) {
-        heartbeat(false);
-        return;
+// --- hooks ---------------------------------------------------------------
+
+bool thumbnailer_prepare(ServiceStatus* st) {
+    if (!g_count.started) {
+        // Ingest first. Linux applies this to the calling thread; the library
+        // threads started later inherit it.
+        (void)setpriority(PRIO_PROCESS, 0, 10);
+        ensure_core_initialized();
+        apply_imaging_settings();
+        g_count.started = true;
+    }
+    if (guc_storage_dir == nullptr || guc_storage_dir[0] == '\0') {
+        snprintf(st->status, sizeof st->status, "WARNING");
+        snprintf(st->detail, sizeof st->detail, "Idle: photofactory.storage_dir is not set");
+        return false;
     }
     char err[kErrLen];
     if (!open_roots(guc_storage_dir, err, sizeof err)) {
-        g_progress.not_configured = false;
-        send_heartbeat("thumbnailer", "ERROR", err);
-        g_progress.next_beat = 0;
-        return;
+        snprintf(st->status, sizeof st->status, "ERROR");
+        snprintf(st->detail, sizeof st->detail, "%s", err);
+        return false;
     }
-    g_progress.librarian_busy = librarian_busy();
-    int limit = g_progress.librarian_busy ? kBatchWhileIngest : kBatch;
+    bool yielding = librarian_busy();
+    if (yielding) {
+        pgstat_report_activity(STATE_RUNNING, "thumbnailer: yielding to ingest");
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kYieldMs, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
+    if (g_count.failed > 0) snprintf(st->status, sizeof st->status, "WARNING");
+    snprintf(st->detail, sizeof st->detail, "%lld could not be rendered since start%s%s%s",
+             static_cast<long long>(g_count.failed), g_count.failed ? " (last: " : "", g_count.last_failure,
+             g_count.failed ? ")" : "");
+    if (yielding) strncat(st->detail, "; yielding to ingest", sizeof st->detail - strlen(st->detail) - 1);
+    return true;
+}
 
-    Oid type = INT4OID;
-    Datum arg = Int32GetDatum(limit);
-    int rc = SPI_execute_with_args(
-        "SELECT q.id::pg_catalog.text, q.final_path FROM photofactory.pending_thumbnails($1) AS q", 1, &type, &arg,
-        nullptr, false, 0);
-    if (rc != SPI_OK_SELECT) elog(ERROR, "pending_thumbnails failed: %s", SPI_result_code_string(rc));
-    int n = static_cast<int>(SPI_processed);
+bool thumbnailer_process(SPITupleTable* claimed, uint64 row, char* err, size_t errlen) {
+    Unit* u = &g_unit;
+    memset(u, 0, sizeof *u);
+    char* id = SPI_getvalue(claimed->vals[row], claimed->tupdesc, 1);
+    char* path = SPI_getvalue(claimed->vals[row], claimed->tupdesc, 2);
+    snprintf(u->id, sizeof u->id, "%s", id ? id : "");
     size_t root_len = strlen(g_roots.dir);
-    for (int i = 0; i < n; i++) {
-        Unit* u = &g_units[i];
-        memset(u, 0, sizeof *u);
-        char* id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-        char* path = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-        snprintf(u->id, sizeof u->id, "%s", id ? id : "");
-        if (path != nullptr && strncmp(path, g_roots.dir, root_len) == 0 && path[root_len] == '/')
-            snprintf(u->rel, sizeof u->rel, "%s", path + root_len + 1);
-        const char* slash = path ? strrchr(path, '/') : nullptr;
-        snprintf(u->name, sizeof u->name, "%s", slash ? slash + 1 : (path ? path : ""));
+    if (path != nullptr && strncmp(path, g_roots.dir, root_len) == 0 && path[root_len] == '/')
+        snprintf(u->rel, sizeof u->rel, "%s", path + root_len + 1);
+    const char* slash = path ? strrchr(path, '/') : nullptr;
+    snprintf(u->name, sizeof u->name, "%s", slash ? slash + 1 : (path ? path : ""));
+
+    pgstat_report_activity(STATE_RUNNING, "thumbnailer: rendering");
+    render_unit(u, render_settings());
+    flush_core_log();
+    if (row < static_cast<uint64>(kBatch)) g_rendered[row] = u->ok;
+    if (!u->ok) {
+        ereport(LOG, (errmsg("photofactory thumbnailer: asset %s: %s", u->id, u->err)));
+        failed(u->id, u->err);  // handled here: bounded retries, other stages' errors kept
     }
-    g_progress.claimed = n;
-    pf::RenderSettings settings = render_settings();
-    for (int i = 0; i < n; i++) {
-        pgstat_report_activity(STATE_RUNNING, "thumbnailer: rendering");
-        render_unit(&g_units[i], settings);
-        if (g_units[i].ok) {
-            call_uuid_fn("SELECT photofactory._thumbnail_done($1::pg_catalog.uuid)", g_units[i].id, nullptr);
-            g_progress.done++;
-        } else {
-            call_uuid_fn("SELECT photofactory._thumbnail_failed($1::pg_catalog.uuid, $2::pg_catalog.text, $3::pg_catalog.int4)",
-                         g_units[i].id, g_units[i].err);
-            g_progress.failed++;
-            snprintf(g_progress.last_failure, sizeof g_progress.last_failure, "%s: %s", g_units[i].id, g_units[i].err);
-            ereport(LOG, (errmsg("photofactory thumbnailer: asset %s: %s", g_units[i].id, g_units[i].err)));
-        }
-        CHECK_FOR_INTERRUPTS();
+    CHECK_FOR_INTERRUPTS();
+    return true;
+}
+
+void thumbnailer_complete(const pg_uuid_t* ids, const bool* ok, int from, int to) {
+    for (int i = from; i < to && i < kBatch; i++) {
+        if (!ok[i] || !g_rendered[i]) continue;
+        Oid type = UUIDOID;
+        Datum v = UUIDPGetDatum(const_cast<pg_uuid_t*>(&ids[i]));
+        int rc = SPI_execute_with_args("SELECT photofactory._thumbnail_done($1::pg_catalog.uuid)", 1, &type, &v,
+                                       nullptr, false, 0);
+        if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory._thumbnail_done failed: %s", SPI_result_code_string(rc));
     }
-    heartbeat(false);
+}
+
+// An ERROR was raised while handling the unit (the template recorded it):
+// count the attempt, so that it is not retried at every batch.
+void thumbnailer_retire(const pg_uuid_t* id) {
+    Datum d = DirectFunctionCall1(uuid_out, UUIDPGetDatum(const_cast<pg_uuid_t*>(id)));
+    failed(DatumGetCString(d), "an error was raised while recording it (see the server log)");
+}
+
+void thumbnailer_on_reload() {
+    if (g_count.started) apply_imaging_settings();
 }
 
 }  // namespace
 
-void thumbnailer_main() {
-    // Worker sessions run as superuser: nothing may resolve through a schema
-    // someone else can write to.
-    SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
-    // Ingest first: the librarians run at normal priority. Linux applies this
-    // to the calling thread, and the library threads started later inherit it.
-    (void)setpriority(PRIO_PROCESS, 0, 10);
-    ensure_core_initialized();
-    apply_imaging_settings();
-
-    bool announced_wait = false;
-    long backoff_ms = 1000;
-    while (!worker_should_exit()) {
-        if (worker_reload_if_pending()) {
-            apply_imaging_settings();
-            g_progress.next_beat = 0;
-        }
-        bool ok = run_in_transaction("thumbnailer: claim, render, mark", batch_step, nullptr);
-        flush_core_log();
-        if (!ok) {
-            // An SQL error rolled the batch back: try again, but not in a loop.
-            worker_sleep(backoff_ms);
-            backoff_ms = backoff_ms * 2 > 60000 ? 60000 : backoff_ms * 2;
-            continue;
-        }
-        backoff_ms = 1000;
-        if (g_progress.extension_missing) {
-            if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory thumbnailer: waiting for CREATE EXTENSION photofactory in database \"%s\"",
-                                     g_worker.database)));
-            announced_wait = true;
-            pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION photofactory");
-            worker_sleep(5000);
-            continue;
-        }
-        announced_wait = false;
-        if (g_progress.claimed == 0 || g_progress.not_configured) {
-            pgstat_report_activity(STATE_IDLE, "thumbnailer: waiting for work");
-            worker_sleep(kIdleMs);
-        } else if (g_progress.librarian_busy) {
-            pgstat_report_activity(STATE_IDLE, "thumbnailer: yielding to ingest");
-            worker_sleep(kYieldMs);
-        }
-    }
-    close_roots();
-    proc_exit(0);
-}
+const ServiceDef kThumbnailerService = {
+    "thumbnailer",
+    WorkerKind::Thumbnailer,
+    &guc_thumbnailer_workers,
+    kMaxServiceWorkers,
+    "SELECT q.id, q.final_path FROM photofactory.pending_thumbnails($1) AS q",
+    kBatch,
+    kIdleMs,
+    thumbnailer_prepare,
+    thumbnailer_process,
+    thumbnailer_complete,
+    thumbnailer_retire,
+    thumbnailer_on_reload,
+};
 
 }  // namespace pf::pg

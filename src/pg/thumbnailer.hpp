@@ -1,9 +1,12 @@
 // The thumbnailer service (issue #15): renders the renditions of every
-// ingested asset (docs/operations.md, "Thumbnails").
+// ingested asset (docs/operations.md, "Thumbnails"). Runs on the worker
+// template (service_worker.hpp).
 #pragma once
+
+#include "pg/service_worker.hpp"
 
 namespace pf::pg {
 
-void thumbnailer_main();
+extern const ServiceDef kThumbnailerService;
 
 }  // namespace pf::pg

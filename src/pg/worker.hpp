@@ -11,8 +11,9 @@
 
 namespace pf::pg {
 
-// 3 is the geocoder's (branch geocoder); the thumbnailer takes 4.
-enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Thumbnailer = 4 };
+// Services started through the worker template (service_worker.hpp) take the
+// numbers from 3 on.
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Geocoder = 3, Thumbnailer = 4 };
 
 // What a dynamic worker is told by the supervisor that started it.
 struct WorkerArgs {
