@@ -152,7 +152,7 @@ std::string save_jpeg(VipsImage* in, int quality) {
     }
     void* buf = nullptr;
     size_t len = 0;
-    if (vips_jpegsave_buffer(src, &buf, &len, "Q", quality, "strip", TRUE, "optimize_coding", TRUE, nullptr) != 0)
+    if (vips_jpegsave_buffer(src, &buf, &len, "Q", quality, "strip", TRUE, nullptr) != 0)
         fail(ThumbFailure::Corrupt, "encoding the JPEG preview");
     std::string out(static_cast<const char*>(buf), len);
     g_free(buf);
@@ -183,8 +183,11 @@ void finish(Ref<VipsImage>& fitted, const RenderSettings& s, RenderResult& r) {
     int longest = std::max(r.preview_width, r.preview_height);
     Ref<VipsImage> small;
     if (longest > s.thumbnail_size) {
-        double scale = static_cast<double>(s.thumbnail_size) / longest;
-        if (vips_resize(mem.get(), small.out(), scale, nullptr) != 0) fail(ThumbFailure::Corrupt, "resizing");
+        // vips_thumbnail_image box-shrinks first, then reduces: cheaper than a
+        // lanczos kernel over the whole 5.8x reduction.
+        if (vips_thumbnail_image(mem.get(), small.out(), s.thumbnail_size, "height", s.thumbnail_size, "size",
+                                 VIPS_SIZE_DOWN, "no_rotate", TRUE, nullptr) != 0)
+            fail(ThumbFailure::Corrupt, "resizing");
     } else {
         small.reset(mem.release());
     }
@@ -271,6 +274,7 @@ void render_still(int fd, const RenderSettings& s, RenderResult& r) {
     }
     if (!allowed_loader(loader))
         throw ThumbnailError(ThumbFailure::Unsupported, std::string("decoder ") + loader + " is not allowed");
+    bool has_profile = false;
     {
         // Header only: no pixel is decoded before the limits are checked.
         Ref<VipsImage> header(vips_image_new_from_source(src.get(), "", "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
@@ -278,6 +282,7 @@ void render_still(int fd, const RenderSettings& s, RenderResult& r) {
         r.source_width = vips_image_get_width(header.get());
         r.source_height = vips_image_get_height(header.get());
         check_pixels(r.source_width, r.source_height, s, "the image");
+        has_profile = vips_image_get_typeof(header.get(), VIPS_META_ICC_NAME) != 0;
         size_t need = whole_image_bytes(header.get(), loader);
         if (s.max_decode_bytes > 0 && need > s.max_decode_bytes)
             throw ThumbnailError(ThumbFailure::TooLarge,
@@ -289,11 +294,17 @@ void render_still(int fd, const RenderSettings& s, RenderResult& r) {
     r.decoder = loader;
     if (std::strcmp(loader, "VipsForeignLoadJpegSource") == 0 && !jpeg_reaches_eoi(fd))
         throw ThumbnailError(ThumbFailure::Corrupt, "the JPEG is truncated (its data ends before the end-of-image marker)");
+    // An embedded profile is converted to sRGB. Without one the pixels are
+    // taken as sRGB already: asking for the conversion anyway would run an
+    // ICC transform over every pixel (it doubled the time per photo).
     Ref<VipsImage> fitted;
-    if (vips_thumbnail_source(src.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
-                              VIPS_SIZE_DOWN, "export_profile", "srgb", "fail_on", VIPS_FAIL_ON_TRUNCATED,
-                              nullptr) != 0)
-        fail(ThumbFailure::Corrupt, "decoding");
+    int rc = has_profile
+                 ? vips_thumbnail_source(src.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
+                                         VIPS_SIZE_DOWN, "export_profile", "srgb", "fail_on",
+                                         VIPS_FAIL_ON_TRUNCATED, nullptr)
+                 : vips_thumbnail_source(src.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
+                                         VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_TRUNCATED, nullptr);
+    if (rc != 0) fail(ThumbFailure::Corrupt, "decoding");
     finish(fitted, s, r);
 }
 
