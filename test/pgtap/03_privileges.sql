@@ -1,7 +1,7 @@
 -- Roles and privileges: PUBLIC gets nothing but the location validator,
 -- photofactory_reader reads, photofactory_operator (a reader) works the queues.
 BEGIN;
-SELECT plan(203);
+SELECT plan(230);
 
 SELECT has_role('photofactory_reader');
 SELECT has_role('photofactory_operator');
