@@ -11,6 +11,8 @@ PKGS=(
   libgtest-dev googletest
   libimage-exiftool-perl imagemagick tzdata
   ffmpeg golang-github-rwcarlsen-goexif-dev
+  libvips-dev libvips-tools libheif-dev libheif-examples
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
   clang libclang-rt-14-dev
   util-linux procps
   debhelper dpkg-dev postgresql-server-dev-all

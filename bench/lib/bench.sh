@@ -246,6 +246,7 @@ photofactory.database = '${BENCH_DB}_pending'
 photofactory.inbox_dir = '$INBOX'
 photofactory.storage_dir = '$STORAGE'
 photofactory.librarian_workers = $workers
+photofactory.thumbnailer_workers = 0
 photofactory.settle_time = '${PF_BENCH_SETTLE}s'
 photofactory.min_free_space = '64MB'
 $PF_BENCH_EXTRA_CONF" || return 1

@@ -20,6 +20,14 @@ int guc_sidecar_wait_s = 600;
 int guc_scan_interval_s = 60;
 int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
+int guc_thumbnailer_workers = 1;
+int guc_thumbnail_size = 250;
+int guc_preview_size = 1440;
+int guc_thumbnail_max_megapixels = 512;
+int guc_thumbnail_max_decode_mb = 256;
+int guc_thumbnail_max_attempts = 3;
+int guc_thumbnailer_threads = 1;
+int guc_thumbnail_cache_mb = 16;
 int guc_geocoder_workers = 1;
 double guc_geocoder_max_km = 30.0;
 int guc_max_file_size_mb = 0;
@@ -98,6 +106,41 @@ bool check_storage_mode(int* newval, void**, GucSource) {
         return false;
     }
     return true;
+}
+
+// Immich's sizes as defaults; limits sized so that one thumbnailer stays
+// under 256 MB (docs/operations.md, "Thumbnails").
+void define_thumbnail_gucs() {
+    DefineCustomIntVariable(
+        "photofactory.thumbnailer_workers", "Number of thumbnailer workers (0 turns thumbnailing off).", nullptr,
+        &guc_thumbnailer_workers, 1, 0, kMaxServiceWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.thumbnail_size", "Longest side of the WebP thumbnail, in pixels.",
+        "Existing renditions keep their size until photofactory.rethumbnail_all().", &guc_thumbnail_size, 250, 16,
+        4096, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.preview_size", "Longest side of the JPEG preview, in pixels.",
+        "Existing renditions keep their size until photofactory.rethumbnail_all().", &guc_preview_size, 1440, 64,
+        8192, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.thumbnail_max_megapixels",
+        "Images (and video frames) declaring more pixels than this are refused, not decoded.",
+        "Checked from the file's header: protects against decompression bombs.", &guc_thumbnail_max_megapixels,
+        512, 1, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.thumbnail_max_decode_memory",
+        "Memory a whole-image decoder may need (HEIC, interlaced PNG, progressive JPEG, GIF) before the image is refused.",
+        nullptr, &guc_thumbnail_max_decode_mb, 256, 16, 65536, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.thumbnail_max_attempts",
+        "How often the thumbnailer tries an asset that fails before it gives up (photofactory.rethumbnail() retries).",
+        nullptr, &guc_thumbnail_max_attempts, 3, 1, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.thumbnailer_threads", "libvips worker threads per thumbnailer.", nullptr,
+        &guc_thumbnailer_threads, 1, 1, 64, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "photofactory.thumbnail_cache_memory", "Memory bound of libvips' operation cache per thumbnailer.", nullptr,
+        &guc_thumbnail_cache_mb, 16, 0, 4096, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
 }
 
 }  // namespace
@@ -204,6 +247,7 @@ void define_gucs() {
         "Restore originals found missing or corrupt from a verified backup copy automatically.",
         "Off: only photofactory.restore_original()/restore_all() restore. A corrupt original is moved to Storage/Corrupt/ first.",
         &guc_backup_auto_restore, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    define_thumbnail_gucs();
 
     MarkGUCPrefixReserved("photofactory");
 }

@@ -16,6 +16,15 @@ extern int guc_sidecar_wait_s;        // photofactory.sidecar_wait
 extern int guc_scan_interval_s;       // photofactory.scan_interval
 extern int guc_min_free_space_mb;     // photofactory.min_free_space
 extern bool guc_ingest_enabled;       // photofactory.ingest_enabled
+// Thumbnails (docs/operations.md, "Thumbnails").
+extern int guc_thumbnailer_workers;        // photofactory.thumbnailer_workers
+extern int guc_thumbnail_size;             // photofactory.thumbnail_size
+extern int guc_preview_size;               // photofactory.preview_size
+extern int guc_thumbnail_max_megapixels;   // photofactory.thumbnail_max_megapixels
+extern int guc_thumbnail_max_decode_mb;    // photofactory.thumbnail_max_decode_memory
+extern int guc_thumbnail_max_attempts;     // photofactory.thumbnail_max_attempts
+extern int guc_thumbnailer_threads;        // photofactory.thumbnailer_threads
+extern int guc_thumbnail_cache_mb;         // photofactory.thumbnail_cache_memory
 extern int guc_geocoder_workers;      // photofactory.geocoder_workers
 extern double guc_geocoder_max_km;    // photofactory.geocoder_max_km
 extern int guc_max_file_size_mb;      // photofactory.max_file_size (0: no limit)

@@ -3,11 +3,12 @@
 // photofactory.<name>_workers GUC (gucs.cpp).
 #include "pg/geocoder.hpp"
 #include "pg/service_worker.hpp"
+#include "pg/thumbnailer.hpp"
 
 namespace pf::pg {
 namespace {
 
-const ServiceDef* const kServices[] = {&kGeocoderService};
+const ServiceDef* const kServices[] = {&kGeocoderService, &kThumbnailerService};
 
 }  // namespace
 

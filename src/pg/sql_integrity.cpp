@@ -128,3 +128,38 @@ Datum pf_list_originals(PG_FUNCTION_ARGS) {
     });
     PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }
+
+// Absolute paths of the files under storage_dir/Thumbnails (links not
+// followed; hidden temporaries of renditions being written are skipped).
+extern "C" {
+PG_FUNCTION_INFO_V1(pf_list_thumbnails);
+}
+
+Datum pf_list_thumbnails(PG_FUNCTION_ARGS) {
+    if (guc_storage_dir == nullptr || guc_storage_dir[0] == '\0')
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("photofactory.storage_dir is not set")));
+    char root[MAXPGPATH];
+    snprintf(root, sizeof root, "%s/Thumbnails", guc_storage_dir);
+    int fd = OpenTransientFile(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT)
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not open \"%s\": %m", root)));
+    char* json = pf_core_call_cstring("listing Thumbnails", [&]() {
+        std::string out = "[";
+        if (fd < 0) return out + "]";
+        pf::ScanStats stats;
+        bool first = true;
+        pf::scan_inbox(
+            fd,
+            [&](const pf::InboxEntry& e) {
+                if (e.type != pf::EntryType::Regular || e.verdict == pf::NameVerdict::Hidden) return;
+                if (!first) out.push_back(',');
+                first = false;
+                pf::append_json_string(out, std::string(root) + "/" + e.rel_path);
+            },
+            stats);
+        if (!stats.errors.empty()) throw pf::Error("cannot list all of Thumbnails: " + stats.errors.front());
+        return out + "]";
+    });
+    if (fd >= 0) CloseTransientFile(fd);
+    PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}

@@ -1,7 +1,7 @@
 -- Schema of photofactory: tables, columns (type, NOT NULL, default), keys,
 -- indexes, checks, triggers, the view and the functions' signatures.
 BEGIN;
-SELECT plan(195);
+SELECT plan(196);
 
 SELECT has_schema('photofactory');
 SELECT has_table('photofactory', t, format('table photofactory.%s exists', t))
@@ -173,10 +173,13 @@ SELECT is_definer('photofactory', 'adopt_orphan', ARRAY['text'], 'adopt_orphan i
 -- forget_service deletes a status row, which operators may not do directly.
 SELECT is_definer('photofactory', 'forget_service', ARRAY['text'], 'forget_service is SECURITY DEFINER');
 SELECT is_definer('photofactory', 'adopt_orphans', ARRAY[]::text[], 'adopt_orphans is SECURITY DEFINER');
+-- It reads photofactory.storage_dir, a superuser-only setting.
+SELECT is_definer('photofactory', 'thumbnail_path', ARRAY['uuid', 'text'], 'thumbnail_path is SECURITY DEFINER');
 SELECT is(count(*), 0::bigint, 'no other function is SECURITY DEFINER')
   FROM pg_proc WHERE pronamespace = 'photofactory'::regnamespace AND prosecdef
    AND proname NOT IN ('schedule_retention', 'unschedule_retention', 'verify_assets', 'start_verification',
                        'cancel_verification', 'reconcile', 'adopt_orphan', 'adopt_orphans', 'forget_service',
+                       'thumbnail_path',
                        -- backup (0.2.0)
                        'add_backup_target', 'retire_backup_target', 'start_backup_scrub', 'backup_report',
                        'restore_original', 'restore_all');

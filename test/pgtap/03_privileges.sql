@@ -1,7 +1,7 @@
 -- Roles and privileges: PUBLIC gets nothing but the location validator,
 -- photofactory_reader reads, photofactory_operator (a reader) works the queues.
 BEGIN;
-SELECT plan(253);
+SELECT plan(280);
 
 SELECT has_role('photofactory_reader');
 SELECT has_role('photofactory_operator');
@@ -118,7 +118,13 @@ INSERT INTO fs_funcs VALUES
     ('photofactory._backup_restore_file(text, uuid, text, text, text)', true),
     ('photofactory._backup_claim(uuid[], integer)', true),
     ('photofactory._backup_scrub_result(bigint, text, text)', true),
-    ('photofactory._hash_under_root(text, text)', true);
+    ('photofactory._hash_under_root(text, text)', true),
+    ('photofactory._list_thumbnails()', true),
+    ('photofactory._thumbnail_done(uuid)', true),
+    ('photofactory._thumbnail_failed(uuid, text, integer)', true),
+    ('photofactory.thumbnail_path(uuid, text)', false),
+    ('photofactory.rethumbnail(uuid)', false),
+    ('photofactory.rethumbnail_all()', false);
 GRANT SELECT ON fs_funcs TO PUBLIC;
 SELECT ok(NOT has_function_privilege(r, sig, 'EXECUTE'), format('%s may not execute %s', r, sig))
   FROM fs_funcs, unnest(ARRAY['public', 'pf_tap_stranger', 'pf_tap_viewer']) AS r ORDER BY sig::text, r;

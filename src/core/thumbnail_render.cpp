@@ -1,0 +1,422 @@
+#include "core/thumbnail_render.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/imaging_runtime.hpp"
+#include "core/media_type.hpp"
+#include "core/raw_preview.hpp"
+#include "core/video_frame.hpp"
+
+namespace pf {
+
+const char* to_string(ThumbFailure f) {
+    switch (f) {
+        case ThumbFailure::Missing: return "missing";
+        case ThumbFailure::Unsupported: return "unsupported";
+        case ThumbFailure::Corrupt: return "corrupt";
+        case ThumbFailure::TooLarge: return "too large";
+        case ThumbFailure::Io: return "i/o error";
+    }
+    return "error";
+}
+
+namespace {
+
+// Owns one GObject reference (VipsImage, VipsSource).
+template <typename T>
+class Ref {
+public:
+    explicit Ref(T* p = nullptr) : p_(p) {}
+    ~Ref() { reset(); }
+    Ref(const Ref&) = delete;
+    Ref& operator=(const Ref&) = delete;
+    T* get() const { return p_; }
+    T** out() {
+        reset();
+        return &p_;
+    }
+    T* release() {
+        T* p = p_;
+        p_ = nullptr;
+        return p;
+    }
+    void reset(T* p = nullptr) {
+        if (p_ != nullptr) g_object_unref(p_);
+        p_ = p;
+    }
+
+private:
+    T* p_;
+};
+
+// libvips reports errors through a global buffer: take its text (last line
+// is the most specific) and clear it for the next asset.
+std::string vips_message() {
+    std::string all = vips_error_buffer();
+    vips_error_clear();
+    while (!all.empty() && all.back() == '\n') all.pop_back();
+    size_t nl = all.rfind('\n');
+    std::string last = nl == std::string::npos ? all : all.substr(nl + 1);
+    return last.empty() ? "libvips error" : last;
+}
+
+[[noreturn]] void fail(ThumbFailure f, const std::string& what) {
+    throw ThumbnailError(f, what + ": " + vips_message());
+}
+
+// Loaders we accept (libvips' own names). Everything else (SVG, PDF, FITS,
+// ImageMagick delegates ...) is refused even if libvips could read it.
+bool allowed_loader(const char* name) {
+    static const char* const ok[] = {"VipsForeignLoadJpegSource", "VipsForeignLoadPngSource",
+                                     "VipsForeignLoadWebpSource", "VipsForeignLoadTiffSource",
+                                     "VipsForeignLoadNsgifSource", "VipsForeignLoadHeifSource"};
+    for (const char* o : ok)
+        if (std::strcmp(name, o) == 0) return true;
+    return false;
+}
+
+bool is_raw(const std::string& format) {
+    static const char* const raws[] = {"dng", "cr2", "cr3", "nef", "arw", "orf", "rw2", "raf", "pef", "srw"};
+    for (const char* r : raws)
+        if (format == r) return true;
+    return false;
+}
+
+std::string megapixels(int64_t px) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f megapixels", static_cast<double>(px) / 1e6);
+    return buf;
+}
+
+void check_pixels(int w, int h, const RenderSettings& s, const char* what) {
+    int64_t px = static_cast<int64_t>(w) * h;
+    if (w <= 0 || h <= 0) throw ThumbnailError(ThumbFailure::Corrupt, std::string(what) + " declares no size");
+    if (s.max_pixels > 0 && px > s.max_pixels)
+        throw ThumbnailError(ThumbFailure::TooLarge,
+                             std::string(what) + " declares " + std::to_string(w) + "x" + std::to_string(h) + " (" +
+                                 megapixels(px) + "), over the limit of " + megapixels(s.max_pixels) +
+                                 " (photofactory.thumbnail_max_megapixels); not decoded");
+}
+
+// Decoders that hold the whole image in memory whatever the output size:
+// libheif, interlaced PNG (Adam7), progressive JPEG (libjpeg keeps every DCT
+// coefficient: 2 bytes per sample), GIF frames. Others stream in strips.
+size_t whole_image_bytes(VipsImage* header, const char* loader) {
+    const size_t px = static_cast<size_t>(vips_image_get_width(header)) * vips_image_get_height(header);
+    const size_t bands = static_cast<size_t>(std::max(1, vips_image_get_bands(header)));
+    const size_t sample = vips_format_sizeof(vips_image_get_format(header));
+    int interlaced = 0;
+    if (vips_image_get_typeof(header, "interlaced")) (void)vips_image_get_int(header, "interlaced", &interlaced);
+    if (std::strcmp(loader, "VipsForeignLoadHeifSource") == 0) return px * bands * sample * 3 / 2;  // YCbCr planes + RGB
+    if (std::strcmp(loader, "VipsForeignLoadNsgifSource") == 0) return px * 4 * 2;                     // RGBA canvas + frame
+    if (interlaced && std::strcmp(loader, "VipsForeignLoadJpegSource") == 0) return px * bands * 2;
+    if (interlaced) return px * bands * sample;
+    return 0;
+}
+
+// 8-bit sRGB (plus alpha if any), whatever came out of the decoder: 16-bit
+// PNG/TIFF, greyscale, Lab/CMYK without a profile.
+void to_srgb8(Ref<VipsImage>& img) {
+    VipsImage* in = img.get();
+    if (vips_image_get_interpretation(in) == VIPS_INTERPRETATION_sRGB && vips_image_get_format(in) == VIPS_FORMAT_UCHAR)
+        return;
+    Ref<VipsImage> t;
+    if (vips_colourspace(in, t.out(), VIPS_INTERPRETATION_sRGB, nullptr) != 0)
+        fail(ThumbFailure::Unsupported, "converting to sRGB");
+    if (vips_image_get_format(t.get()) != VIPS_FORMAT_UCHAR) {
+        Ref<VipsImage> c;
+        if (vips_cast(t.get(), c.out(), VIPS_FORMAT_UCHAR, nullptr) != 0) fail(ThumbFailure::Unsupported, "casting to 8 bits");
+        t.reset(c.release());
+    }
+    img.reset(t.release());
+}
+
+std::string save_jpeg(VipsImage* in, int quality) {
+    Ref<VipsImage> flat;
+    VipsImage* src = in;
+    if (vips_image_hasalpha(in)) {
+        // JPEG has no alpha: a transparent logo must not come out black.
+        VipsArrayDouble* white = vips_array_double_newv(1, 255.0);
+        int rc = vips_flatten(in, flat.out(), "background", white, nullptr);
+        vips_area_unref(VIPS_AREA(white));
+        if (rc != 0) fail(ThumbFailure::Unsupported, "flattening alpha");
+        src = flat.get();
+    }
+    void* buf = nullptr;
+    size_t len = 0;
+    if (vips_jpegsave_buffer(src, &buf, &len, "Q", quality, "strip", TRUE, nullptr) != 0)
+        fail(ThumbFailure::Corrupt, "encoding the JPEG preview");
+    std::string out(static_cast<const char*>(buf), len);
+    g_free(buf);
+    return out;
+}
+
+std::string save_webp(VipsImage* in, int quality) {
+    void* buf = nullptr;
+    size_t len = 0;
+    if (vips_webpsave_buffer(in, &buf, &len, "Q", quality, "strip", TRUE, nullptr) != 0)
+        fail(ThumbFailure::Corrupt, "encoding the WebP thumbnail");
+    std::string out(static_cast<const char*>(buf), len);
+    g_free(buf);
+    return out;
+}
+
+// From a (lazy) image already fitted into the preview box: decode it once
+// into memory, encode the preview, shrink that for the thumbnail.
+void finish(Ref<VipsImage>& fitted, const RenderSettings& s, RenderResult& r) {
+    to_srgb8(fitted);
+    Ref<VipsImage> mem(vips_image_copy_memory(fitted.get()));
+    if (mem.get() == nullptr) fail(ThumbFailure::Corrupt, "decoding");
+    fitted.reset();
+    r.preview_width = vips_image_get_width(mem.get());
+    r.preview_height = vips_image_get_height(mem.get());
+    r.bytes.preview = save_jpeg(mem.get(), s.preview_quality);
+
+    int longest = std::max(r.preview_width, r.preview_height);
+    Ref<VipsImage> small;
+    if (longest > s.thumbnail_size) {
+        // vips_thumbnail_image box-shrinks first, then reduces: cheaper than a
+        // lanczos kernel over the whole 5.8x reduction.
+        if (vips_thumbnail_image(mem.get(), small.out(), s.thumbnail_size, "height", s.thumbnail_size, "size",
+                                 VIPS_SIZE_DOWN, "no_rotate", TRUE, nullptr) != 0)
+            fail(ThumbFailure::Corrupt, "resizing");
+    } else {
+        small.reset(mem.release());
+    }
+    r.thumbnail_width = vips_image_get_width(small.get());
+    r.thumbnail_height = vips_image_get_height(small.get());
+    r.bytes.thumbnail = save_webp(small.get(), s.thumbnail_quality);
+}
+
+// libjpeg reports a JPEG cut short only as a warning ("Premature end of JPEG
+// file") and libvips 8.14 then fills the missing rows with grey, even with
+// fail_on=truncated. So we walk the markers ourselves: a whole JPEG reaches
+// EOI. Entropy-coded data is scanned for the next marker (0xFF not followed by
+// 0x00 or a restart marker); anything after EOI (a Motion Photo's video) is
+// not looked at.
+bool jpeg_reaches_eoi(int fd) {
+    std::vector<uint8_t> buf(1 << 16);
+    off_t base = 0;     // file offset of buf[0]
+    size_t len = 0, i = 0;
+    auto byte = [&](int* out) -> bool {
+        if (i >= len) {
+            base += static_cast<off_t>(len);
+            ssize_t n;
+            do n = pread(fd, buf.data(), buf.size(), base);
+            while (n < 0 && errno == EINTR);
+            if (n <= 0) return false;
+            len = static_cast<size_t>(n);
+            i = 0;
+        }
+        *out = buf[i++];
+        return true;
+    };
+    auto skip = [&](size_t n) {
+        size_t in_buf = len - i;
+        if (n <= in_buf) {
+            i += n;
+            return;
+        }
+        base += static_cast<off_t>(len);
+        base += static_cast<off_t>(n - in_buf);
+        len = i = 0;
+    };
+    int a, b;
+    if (!byte(&a) || !byte(&b) || a != 0xFF || b != 0xD8) return false;
+    for (;;) {
+        if (!byte(&a)) return false;
+        if (a != 0xFF) continue;  // stray byte between segments: tolerated
+        do
+            if (!byte(&b)) return false;
+        while (b == 0xFF);
+        if (b == 0xD9) return true;
+        if (b == 0x01 || (b >= 0xD0 && b <= 0xD7)) continue;  // no length
+        int h, l;
+        if (!byte(&h) || !byte(&l)) return false;
+        size_t seg = (static_cast<size_t>(h) << 8 | static_cast<size_t>(l));
+        if (seg < 2) return false;
+        skip(seg - 2);
+        if (b != 0xDA) continue;
+        // Entropy-coded data up to the next real marker.
+        for (;;) {
+            if (!byte(&a)) return false;
+            if (a != 0xFF) continue;
+            if (!byte(&b)) return false;
+            while (b == 0xFF)
+                if (!byte(&b)) return false;
+            if (b == 0x00 || (b >= 0xD0 && b <= 0xD7)) continue;
+            if (b == 0xD9) return true;
+            // Another marker (e.g. the next scan of a progressive JPEG): its segment follows.
+            if (!byte(&h) || !byte(&l)) return false;
+            seg = (static_cast<size_t>(h) << 8 | static_cast<size_t>(l));
+            if (seg < 2) return false;
+            skip(seg - 2);
+            if (b != 0xDA) break;
+        }
+    }
+}
+
+void render_still(int fd, const RenderSettings& s, RenderResult& r) {
+    Ref<VipsSource> src(vips_source_new_from_descriptor(fd));  // dups fd
+    if (src.get() == nullptr) fail(ThumbFailure::Io, "opening the file");
+    const char* loader = vips_foreign_find_load_source(src.get());
+    if (loader == nullptr) {
+        vips_error_clear();
+        throw ThumbnailError(ThumbFailure::Unsupported, "no image decoder recognises this file");
+    }
+    if (!allowed_loader(loader))
+        throw ThumbnailError(ThumbFailure::Unsupported, std::string("decoder ") + loader + " is not allowed");
+    bool has_profile = false;
+    {
+        // Header only: no pixel is decoded before the limits are checked.
+        Ref<VipsImage> header(vips_image_new_from_source(src.get(), "", "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
+        if (header.get() == nullptr) fail(ThumbFailure::Corrupt, "reading the image header");
+        r.source_width = vips_image_get_width(header.get());
+        r.source_height = vips_image_get_height(header.get());
+        check_pixels(r.source_width, r.source_height, s, "the image");
+        has_profile = vips_image_get_typeof(header.get(), VIPS_META_ICC_NAME) != 0;
+        size_t need = whole_image_bytes(header.get(), loader);
+        if (s.max_decode_bytes > 0 && need > s.max_decode_bytes)
+            throw ThumbnailError(ThumbFailure::TooLarge,
+                                 "decoding this " + std::to_string(r.source_width) + "x" +
+                                     std::to_string(r.source_height) + " image (" + loader +
+                                     ", whole-image decoder) needs about " + std::to_string(need >> 20) +
+                                     " MB, over photofactory.thumbnail_max_decode_memory; not decoded");
+    }
+    r.decoder = loader;
+    if (std::strcmp(loader, "VipsForeignLoadJpegSource") == 0 && !jpeg_reaches_eoi(fd))
+        throw ThumbnailError(ThumbFailure::Corrupt, "the JPEG is truncated (its data ends before the end-of-image marker)");
+    // An embedded profile is converted to sRGB. Without one the pixels are
+    // taken as sRGB already: asking for the conversion anyway would run an
+    // ICC transform over every pixel (it doubled the time per photo).
+    Ref<VipsImage> fitted;
+    int rc = has_profile
+                 ? vips_thumbnail_source(src.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
+                                         VIPS_SIZE_DOWN, "export_profile", "srgb", "fail_on",
+                                         VIPS_FAIL_ON_TRUNCATED, nullptr)
+                 : vips_thumbnail_source(src.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
+                                         VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_TRUNCATED, nullptr);
+    if (rc != 0) fail(ThumbFailure::Corrupt, "decoding");
+    finish(fitted, s, r);
+}
+
+std::string read_all(int fd, size_t cap) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) throw ThumbnailError(ThumbFailure::Io, std::string("fstat: ") + std::strerror(errno));
+    if (static_cast<uint64_t>(st.st_size) > cap)
+        throw ThumbnailError(ThumbFailure::TooLarge, "RAW file of " + std::to_string(st.st_size >> 20) +
+                                                         " MB is over the RAW read limit of " +
+                                                         std::to_string(cap >> 20) + " MB");
+    std::string data(static_cast<size_t>(st.st_size), '\0');
+    size_t got = 0;
+    while (got < data.size()) {
+        ssize_t n = pread(fd, &data[got], data.size() - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw ThumbnailError(ThumbFailure::Io, std::string("reading: ") + std::strerror(errno));
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    data.resize(got);
+    return data;
+}
+
+void render_raw(int fd, const RenderSettings& s, RenderResult& r) {
+    std::string data = read_all(fd, s.max_raw_bytes);
+    RawPreview p = largest_embedded_preview(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    data.clear();
+    data.shrink_to_fit();
+    check_pixels(p.width, p.height, s, "the RAW file's embedded preview");
+    r.source_width = p.width;
+    r.source_height = p.height;
+    r.decoder = "raw preview";
+    // The preview is upright as the sensor saw it; the RAW's orientation tag
+    // says how to turn it (the preview's own tag, if any, is ignored).
+    Ref<VipsImage> fitted;
+    if (vips_thumbnail_buffer(p.bytes.data(), p.bytes.size(), fitted.out(), s.preview_size, "height",
+                              s.preview_size, "size", VIPS_SIZE_DOWN, "no_rotate", TRUE, "export_profile", "srgb",
+                              "fail_on", VIPS_FAIL_ON_TRUNCATED, nullptr) != 0)
+        fail(ThumbFailure::Corrupt, "decoding the RAW file's embedded preview");
+    if (p.orientation != 1) {
+        Ref<VipsImage> tagged;
+        if (vips_copy(fitted.get(), tagged.out(), nullptr) != 0) fail(ThumbFailure::Corrupt, "copying");
+        vips_image_set_int(tagged.get(), VIPS_META_ORIENTATION, p.orientation);
+        Ref<VipsImage> upright;
+        if (vips_autorot(tagged.get(), upright.out(), nullptr) != 0) fail(ThumbFailure::Corrupt, "rotating");
+        fitted.reset(upright.release());
+    }
+    finish(fitted, s, r);
+}
+
+void render_video(int fd, const RenderSettings& s, RenderResult& r) {
+    VideoFrameOptions vo;
+    vo.max_side = s.preview_size;
+    vo.max_pixels = s.max_pixels;
+    VideoFrame f = decode_representative_frame(fd, vo);
+    r.source_width = f.coded_width;
+    r.source_height = f.coded_height;
+    char label[64];
+    std::snprintf(label, sizeof label, "ffmpeg frame at %.1fs", f.at_seconds);
+    r.decoder = label;
+    Ref<VipsImage> img(vips_image_new_from_memory_copy(f.rgb.data(), f.rgb.size(), f.width, f.height, 3,
+                                                       VIPS_FORMAT_UCHAR));
+    if (img.get() == nullptr) fail(ThumbFailure::Corrupt, "wrapping the video frame");
+    f.rgb.clear();
+    f.rgb.shrink_to_fit();
+    {
+        Ref<VipsImage> t;
+        if (vips_copy(img.get(), t.out(), "interpretation", VIPS_INTERPRETATION_sRGB, nullptr) != 0)
+            fail(ThumbFailure::Corrupt, "tagging the video frame");
+        img.reset(t.release());
+    }
+    if (f.hflip) {
+        Ref<VipsImage> t;
+        if (vips_flip(img.get(), t.out(), VIPS_DIRECTION_HORIZONTAL, nullptr) != 0) fail(ThumbFailure::Corrupt, "flipping");
+        img.reset(t.release());
+    }
+    if (f.rotate_cw != 0) {
+        VipsAngle a = f.rotate_cw == 90 ? VIPS_ANGLE_D90 : f.rotate_cw == 180 ? VIPS_ANGLE_D180 : VIPS_ANGLE_D270;
+        Ref<VipsImage> t;
+        if (vips_rot(img.get(), t.out(), a, nullptr) != 0) fail(ThumbFailure::Corrupt, "rotating the video frame");
+        img.reset(t.release());
+    }
+    finish(img, s, r);
+}
+
+}  // namespace
+
+RenderResult render_renditions(int fd, std::string_view file_name, const RenderSettings& s) {
+    if (s.thumbnail_size < 1 || s.preview_size < 1) throw Error("rendition sizes must be positive");
+    uint8_t head[4096];
+    ssize_t n;
+    do n = pread(fd, head, sizeof head, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw ThumbnailError(ThumbFailure::Io, std::string("reading: ") + std::strerror(errno));
+    if (n == 0) throw ThumbnailError(ThumbFailure::Corrupt, "the file is empty");
+    auto type = sniff_media_type(head, static_cast<size_t>(n), file_name);
+    if (!type) throw ThumbnailError(ThumbFailure::Unsupported, "not a photo or video (unrecognised content)");
+
+    RenderResult r;
+    SignalsBlocked blocked;  // libvips and FFmpeg may start threads: they must inherit "all blocked"
+    try {
+        if (type->kind == MediaKind::Video)
+            render_video(fd, s, r);
+        else if (is_raw(type->format))
+            render_raw(fd, s, r);
+        else
+            render_still(fd, s, r);
+    } catch (...) {
+        vips_error_clear();
+        throw;
+    }
+    return r;
+}
+
+}  // namespace pf
