@@ -12,6 +12,7 @@ PKGS=(
   libimage-exiftool-perl imagemagick tzdata
   clang libclang-rt-14-dev
   util-linux procps
+  libcurl4-openssl-dev libxml2-dev nlohmann-json3-dev syncthing
 )
 
 missing=()
