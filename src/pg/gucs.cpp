@@ -16,6 +16,8 @@ int guc_sidecar_wait_s = 600;
 int guc_scan_interval_s = 60;
 int guc_min_free_space_mb = 1024;
 bool guc_ingest_enabled = true;
+int guc_geocoder_workers = 1;
+double guc_geocoder_max_km = 30.0;
 
 namespace {
 
@@ -103,6 +105,17 @@ void define_gucs() {
     DefineCustomBoolVariable(
         "photofactory.ingest_enabled", "Pauses ingestion when off (workers keep heartbeating).", nullptr,
         &guc_ingest_enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "photofactory.geocoder_workers", "Number of geocoder workers (0 turns reverse geocoding off).",
+        "Each needs a background worker slot (max_worker_processes).", &guc_geocoder_workers, 1, 0,
+        kMaxServiceWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomRealVariable(
+        "photofactory.geocoder_max_km",
+        "Farthest a photo may be from a place and still be named after it.",
+        "Beyond it (open sea, Antarctica) a photo is geocoded with an unknown place.", &guc_geocoder_max_km,
+        30.0, 0.1, 20100.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     MarkGUCPrefixReserved("photofactory");
 }

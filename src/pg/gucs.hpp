@@ -16,9 +16,13 @@ extern int guc_sidecar_wait_s;        // photofactory.sidecar_wait
 extern int guc_scan_interval_s;       // photofactory.scan_interval
 extern int guc_min_free_space_mb;     // photofactory.min_free_space
 extern bool guc_ingest_enabled;       // photofactory.ingest_enabled
+extern int guc_geocoder_workers;      // photofactory.geocoder_workers
+extern double guc_geocoder_max_km;    // photofactory.geocoder_max_km
 
 // Upper bound of photofactory.librarian_workers: shared memory is sized for it.
 constexpr int kMaxLibrarians = 16;
+// Upper bound of every photofactory.<service>_workers (service_worker.hpp).
+constexpr int kMaxServiceWorkers = 8;
 
 void define_gucs();
 

@@ -4,6 +4,7 @@
 #include "pg/gucs.hpp"
 #include "pg/librarian.hpp"
 #include "pg/pg_headers.hpp"
+#include "pg/service_worker.hpp"
 #include "pg/shared_state.hpp"
 #include "pg/worker.hpp"
 #include "pg/core_setup.hpp"
@@ -45,6 +46,7 @@ void _PG_init(void) {
 void pf_worker_main(Datum main_arg) {
     int code = DatumGetInt32(main_arg);
     auto kind = static_cast<WorkerKind>(code / 1000);
+    if (const ServiceDef* service = service_by_kind(kind)) service_worker_main(service, main_arg);
     if (kind == WorkerKind::FactoryDb) {
         worker_start(main_arg, "factory-db");
         factory_db_main();

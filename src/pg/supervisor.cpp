@@ -12,6 +12,7 @@
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/service_worker.hpp"
 #include "pg/worker.hpp"
 
 extern "C" PGDLLEXPORT void pf_supervisor_main(Datum main_arg);
@@ -30,6 +31,9 @@ struct ChildSlot {
 
 ChildSlot factory_slot;
 ChildSlot librarian_slots[kMaxLibrarians];
+// Services of the worker template, by registry position (service_registry.cpp).
+constexpr int kMaxServices = 8;
+ChildSlot service_slots[kMaxServices][kMaxServiceWorkers];
 
 bool child_alive(ChildSlot* slot) {
     if (slot->handle == nullptr) return false;
@@ -63,6 +67,9 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     if (kind == WorkerKind::FactoryDb) {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory factory-db");
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory factory-db");
+    } else if (const ServiceDef* s = service_by_kind(kind)) {
+        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory %s %d", s->name, index + 1);
+        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory %s", s->name);
     } else {
         snprintf(w.bgw_name, BGW_MAXLEN, "photofactory librarian %d", index + 1);
         snprintf(w.bgw_type, BGW_MAXLEN, "photofactory librarian");
@@ -85,7 +92,8 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
         if (!slot->warned_no_slot)
             ereport(WARNING,
                     (errmsg("photofactory: could not start \"%s\": no free background worker slot", w.bgw_name),
-                     errhint("Increase max_worker_processes (photofactory needs 2 + photofactory.librarian_workers).")));
+                     errhint("Increase max_worker_processes (photofactory needs 2 + photofactory.librarian_workers + "
+                             "each photofactory.<service>_workers, e.g. geocoder_workers).")));
         slot->warned_no_slot = true;
         return;
     }
@@ -95,6 +103,22 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
 void stop_all() {
     stop_child(&factory_slot);
     for (auto& s : librarian_slots) stop_child(&s);
+    for (auto& row : service_slots)
+        for (auto& s : row) stop_child(&s);
+}
+
+// N workers of each service, N its photofactory.<name>_workers (0 = off).
+void ensure_services(const char* database, uint32 generation) {
+    for (int k = 0; k < service_count() && k < kMaxServices; k++) {
+        const ServiceDef* s = service_at(k);
+        int want = *s->workers < s->max_workers ? *s->workers : s->max_workers;
+        for (int i = 0; i < kMaxServiceWorkers; i++) {
+            if (i < want)
+                ensure_child(&service_slots[k][i], s->kind, i, database, generation);
+            else
+                stop_child(&service_slots[k][i]);
+        }
+    }
 }
 
 // A heap scan, not get_database_oid(): without a database selected, an index
@@ -162,6 +186,7 @@ void pf_supervisor_main(Datum) {
                 else
                     stop_child(&librarian_slots[i]);
             }
+            ensure_services(database, generation);
             pgstat_report_activity(STATE_IDLE, "supervising");
         }
 

@@ -11,7 +11,9 @@
 
 namespace pf::pg {
 
-enum class WorkerKind : int { FactoryDb = 1, Librarian = 2 };
+// Services started through the worker template (service_worker.hpp) take the
+// numbers from 3 on.
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Geocoder = 3 };
 
 // What a dynamic worker is told by the supervisor that started it.
 struct WorkerArgs {

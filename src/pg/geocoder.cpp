@@ -1,0 +1,223 @@
+// The geocoder service: claims pending_geocoding(), finds each asset's nearest
+// place in an in-memory k-d tree (core/place_index.hpp) built from
+// photofactory.places, writes asset_places and marks the assets geocoded.
+// A place farther than photofactory.geocoder_max_km is no answer: the asset is
+// still geocoded, with an unknown place and the distance to the nearest one.
+//
+// Why a k-d tree in the worker rather than a GiST index per query (Immich's
+// ORDER BY earth_distance): one lookup is ~1 us of arithmetic against a query
+// plan, an index descent and a sort per asset; bench/ measures both side by side.
+#include "pg/geocoder.hpp"
+
+#include <cstdio>
+
+#include "core/place_index.hpp"
+#include "pg/boundary.hpp"
+#include "pg/gucs.hpp"
+
+namespace pf::pg {
+namespace {
+
+constexpr int kBatchSize = 1000;
+
+// The index outlives transactions; reached through a plain pointer so that no
+// longjmp ever runs over it.
+pf::PlaceIndex* g_index = nullptr;
+int64 g_generation = -1;  // places_dataset.generation the index was built from
+bool g_warned_no_places = false;
+
+// Results of the batch in hand, by claim row.
+int32 g_place[kBatchSize];
+double g_km[kBatchSize];
+
+void rebuild_index(int64 generation) {
+    instr_time start, elapsed;
+    INSTR_TIME_SET_CURRENT(start);
+    // read_only = false: a fresh snapshot, taken after the FOR SHARE of
+    // prepare() -- the transaction's first snapshot may predate the load that
+    // committed while that lock was awaited, and would see no places at all.
+    int rc = SPI_execute("SELECT p.id, p.lat, p.lon FROM photofactory.places AS p", false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "reading photofactory.places failed: %s", SPI_result_code_string(rc));
+    size_t n = SPI_processed;
+    if (n == 0) elog(ERROR, "photofactory.places is empty although places_dataset describes a data set");
+    auto* ids = static_cast<int64*>(palloc(sizeof(int64) * (n + 1)));
+    auto* lats = static_cast<double*>(palloc(sizeof(double) * (n + 1)));
+    auto* lons = static_cast<double*>(palloc(sizeof(double) * (n + 1)));
+    for (size_t i = 0; i < n; i++) {
+        bool n1, n2, n3;
+        HeapTuple t = SPI_tuptable->vals[i];
+        ids[i] = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &n1));
+        lats[i] = DatumGetFloat8(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &n2));
+        lons[i] = DatumGetFloat8(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &n3));
+        if (n1 || n2 || n3) elog(ERROR, "photofactory.places holds a NULL id or position");
+    }
+    SPI_freetuptable(SPI_tuptable);
+    g_generation = -1;  // until the build succeeded
+    size_t built = 0, skipped = 0;
+    pf_core_call("building the places index", [&] {
+        if (g_index == nullptr) g_index = new pf::PlaceIndex();
+        g_index->build(reinterpret_cast<const int64_t*>(ids), lats, lons, n);
+        built = g_index->size();
+        skipped = g_index->skipped();
+    });
+    pfree(ids);
+    pfree(lats);
+    pfree(lons);
+    g_generation = generation;
+    INSTR_TIME_SET_CURRENT(elapsed);
+    INSTR_TIME_SUBTRACT(elapsed, start);
+    ereport(LOG, (errmsg("photofactory %s: places index built from data set generation %lld: %zu places%s in %.0f ms",
+                         g_worker.label, static_cast<long long>(generation), built,
+                         skipped ? " (some skipped: invalid positions)" : "", INSTR_TIME_GET_MILLISEC(elapsed))));
+}
+
+bool geocoder_prepare(ServiceStatus* st) {
+    // A database still at 0.1.0 has the queue but not asset_places.
+    int rc = SPI_execute("SELECT pg_catalog.to_regclass('photofactory.asset_places') IS NOT NULL", true, 1);
+    bool isnull;
+    if (rc != SPI_OK_SELECT || SPI_processed != 1 ||
+        !DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))) {
+        snprintf(st->status, sizeof st->status, "WARNING");
+        snprintf(st->detail, sizeof st->detail,
+                 "Idle: photofactory is older than 0.2.0 here; run ALTER EXTENSION photofactory UPDATE");
+        return false;
+    }
+    // FOR SHARE: load_places() updates this row, so a new data set cannot
+    // commit between this check and this batch's writes (they would name the
+    // old set's place ids with the new set's rows).
+    rc = SPI_execute("SELECT d.generation, d.place_count, d.source FROM photofactory.places_dataset AS d FOR SHARE",
+                     false, 1);
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "reading photofactory.places_dataset failed: %s", SPI_result_code_string(rc));
+    if (SPI_processed == 0) {
+        if (!g_warned_no_places)
+            ereport(WARNING,
+                    (errmsg("photofactory %s: no places loaded; photos stay ungeocoded", g_worker.label),
+                     errhint("Load GeoNames places: bash scripts/load-places.sh -d %s (docs/operations.md, \"Places\").",
+                             g_worker.database)));
+        g_warned_no_places = true;
+        snprintf(st->status, sizeof st->status, "WARNING");
+        snprintf(st->detail, sizeof st->detail,
+                 "Idle: no places loaded; run scripts/load-places.sh to geocode photos");
+        return false;
+    }
+    g_warned_no_places = false;
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    int64 generation = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+    int32 count = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
+    char* source = SPI_getvalue(t, d, 3);
+    snprintf(st->detail, sizeof st->detail, "%d places (%s), max %.0f km", count, source ? source : "?",
+             guc_geocoder_max_km);
+    if (generation != g_generation) rebuild_index(generation);
+    return true;
+}
+
+bool geocoder_process(SPITupleTable* claimed, uint64 row, char* err, size_t errlen) {
+    bool lat_null, lon_null;
+    double lat = DatumGetFloat8(SPI_getbinval(claimed->vals[row], claimed->tupdesc, 2, &lat_null));
+    double lon = DatumGetFloat8(SPI_getbinval(claimed->vals[row], claimed->tupdesc, 3, &lon_null));
+    if (lat_null || lon_null) {
+        snprintf(err, errlen, "location has no numeric lat/lon");
+        return false;
+    }
+    bool found = false;
+    int64 id = 0;
+    double km = 0;
+    pf_core_call("looking up the nearest place", [&] {
+        auto hit = g_index->nearest(lat, lon);
+        if (hit) {
+            found = true;
+            id = hit->id;
+            km = hit->distance_km;
+        }
+    });
+    if (!found) {
+        snprintf(err, errlen, "location %.6f,%.6f is not a valid WGS84 position", lat, lon);
+        return false;
+    }
+    g_km[row] = km;
+    g_place[row] = km <= guc_geocoder_max_km ? static_cast<int32>(id) : -1;
+    return true;
+}
+
+void geocoder_complete(const pg_uuid_t* ids, const bool* ok, int from, int to) {
+    int n = to - from;
+    Datum* idd = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    Datum* placed = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    Datum* kmd = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    bool* place_null = static_cast<bool*>(palloc(sizeof(bool) * n));
+    int m = 0;
+    for (int i = from; i < to; i++) {
+        if (!ok[i]) continue;
+        idd[m] = UUIDPGetDatum(const_cast<pg_uuid_t*>(&ids[i]));
+        placed[m] = Int32GetDatum(g_place[i]);
+        place_null[m] = g_place[i] < 0;
+        kmd[m] = Float8GetDatum(g_km[i]);
+        m++;
+    }
+    if (m == 0) return;
+    int dims[1] = {m}, lbs[1] = {1};
+    Datum args[4];
+    args[0] = PointerGetDatum(construct_array(idd, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+    args[1] = PointerGetDatum(construct_md_array(placed, place_null, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
+    args[2] = PointerGetDatum(construct_array(kmd, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    args[3] = Int64GetDatum(g_generation);
+    Oid types[4] = {UUIDARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT8OID};
+    int rc = SPI_execute_with_args(
+        "INSERT INTO photofactory.asset_places AS ap"
+        " (asset_id, place_id, city, admin1, admin2, country_code, country_name, distance_km,"
+        "  dataset_generation, geocoded_at)"
+        " SELECT x.id, p.id, p.name, p.admin1, p.admin2, p.country_code, p.country_name, x.km, $4,"
+        "        pg_catalog.now()"
+        "   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int4[]),"
+        "                   pg_catalog.unnest($3::pg_catalog.float8[])) AS x(id, place, km)"
+        "   LEFT JOIN photofactory.places AS p ON p.id OPERATOR(pg_catalog.=) x.place"
+        " ON CONFLICT (asset_id) DO UPDATE SET place_id = EXCLUDED.place_id, city = EXCLUDED.city,"
+        "   admin1 = EXCLUDED.admin1, admin2 = EXCLUDED.admin2, country_code = EXCLUDED.country_code,"
+        "   country_name = EXCLUDED.country_name, distance_km = EXCLUDED.distance_km,"
+        "   dataset_generation = EXCLUDED.dataset_generation, geocoded_at = EXCLUDED.geocoded_at",
+        4, types, args, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT || SPI_processed != static_cast<uint64>(m))
+        elog(ERROR, "writing asset_places failed: %s", SPI_result_code_string(rc));
+    rc = SPI_execute_with_args("SELECT photofactory.mark_geocoded($1::pg_catalog.uuid[])", 1, types, args,
+                               nullptr, false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory.mark_geocoded failed: %s", SPI_result_code_string(rc));
+}
+
+// A unit that cannot be geocoded (its error is recorded) leaves the queue:
+// marked geocoded with no asset_places row. regeocode_all() retries it.
+void geocoder_retire(const pg_uuid_t* id) {
+    Oid type = UUIDOID;
+    Datum v = UUIDPGetDatum(const_cast<pg_uuid_t*>(id));
+    int rc = SPI_execute_with_args("SELECT photofactory.mark_geocoded($1::pg_catalog.uuid)", 1, &type, &v, nullptr,
+                                   false, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory.mark_geocoded failed: %s", SPI_result_code_string(rc));
+}
+
+}  // namespace
+
+// The claim is pending_geocoding() itself (FOR UPDATE SKIP LOCKED inside);
+// the position is read defensively: the schema's CHECK makes lat/lon numbers,
+// but a NULL here is a failed unit, not a failed batch.
+const ServiceDef kGeocoderService = {
+    "geocoder",
+    WorkerKind::Geocoder,
+    &guc_geocoder_workers,
+    kMaxServiceWorkers,
+    "SELECT q.id,"
+    " CASE WHEN pg_catalog.jsonb_typeof(q.location -> 'lat') OPERATOR(pg_catalog.=) 'number'"
+    "      THEN (q.location ->> 'lat')::pg_catalog.float8 END,"
+    " CASE WHEN pg_catalog.jsonb_typeof(q.location -> 'lon') OPERATOR(pg_catalog.=) 'number'"
+    "      THEN (q.location ->> 'lon')::pg_catalog.float8 END"
+    " FROM photofactory.pending_geocoding($1) AS q",
+    kBatchSize,
+    2000,
+    geocoder_prepare,
+    geocoder_process,
+    geocoder_complete,
+    geocoder_retire,
+    nullptr,
+};
+
+}  // namespace pf::pg

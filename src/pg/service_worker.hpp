@@ -1,0 +1,84 @@
+// The worker template: what every queue-driven service (geocoder, and later
+// thumbnailer, backup, ...) shares, so that a service is its own logic plus a
+// page of glue — a ServiceDef and its hooks.
+//
+// What the template does (docs/architecture.md, "Services"):
+//  - registration: the supervisor starts photofactory.<name>_workers workers of
+//    every service listed in service_registry() (0 = off) and restarts them;
+//  - signals: SIGTERM finishes the batch in hand and exits, SIGHUP reloads the
+//    configuration between batches, SIGINT is ignored (nothing to cancel);
+//  - search_path pinned to pg_catalog, pg_temp right after connecting;
+//  - waits quietly until CREATE EXTENSION photofactory exists;
+//  - heartbeats as the service's name every photofactory.heartbeat_interval;
+//  - the claim-work-mark loop: one short transaction per batch claims up to
+//    batch_size units with the service's SQL (FOR UPDATE SKIP LOCKED, so
+//    parallel workers never share a unit), runs process() per unit, then
+//    complete() writes the results and marks the units;
+//  - error containment: a unit whose process() reports a failure gets
+//    photofactory.record_error and is retired (so it never blocks the queue);
+//    a batch that raises an ERROR is rolled back and run again with one
+//    subtransaction per unit, so the unit that raises is rolled back alone,
+//    recorded and retired while the others succeed. When no unit of such a
+//    batch succeeds, the fault is the service's, not the units': nothing is
+//    blamed on them and the loop backs off. The service never stops;
+//  - back-off: idle_ms when the queue is empty or prepare() says wait, an
+//    exponential 1 s .. 60 s after a failing transaction;
+//  - every wait is a latch wait with WL_EXIT_ON_PM_DEATH.
+//
+// Hooks are C-style functions (PostgreSQL errors may longjmp through them): no
+// C++ object with a destructor may be live in their frames; C++ work goes
+// through pf_core_call (boundary.hpp). All hooks but on_reload run inside the
+// batch transaction with SPI connected.
+#pragma once
+
+#include "pg/pg_headers.hpp"
+#include "pg/worker.hpp"
+
+extern "C" {
+#include "utils/uuid.h"
+}
+
+namespace pf::pg {
+
+// What a service tells the template (and the dashboard) about itself.
+struct ServiceStatus {
+    char status[16];   // heartbeat status: OK, WARNING or ERROR
+    char detail[384];  // appended to the heartbeat's task text
+};
+
+struct ServiceDef {
+    const char* name;       // service name: heartbeat, bgw_type "photofactory <name>", logs
+    WorkerKind kind;        // the number in the worker argument
+    int* workers;           // its photofactory.<name>_workers GUC (0 = off)
+    int max_workers;        // upper bound of that GUC
+    // Claim query: $1 (int4) is the batch size; it returns the claimed units,
+    // column 1 their media_assets id (uuid), locked FOR UPDATE SKIP LOCKED.
+    const char* claim_sql;
+    int batch_size;
+    long idle_ms;           // sleep when there is nothing to do
+
+    // Before each claim. false: do no work now and sleep idle_ms; st says why.
+    bool (*prepare)(ServiceStatus* st);
+    // One unit: row `row` of the claim's result. false: the unit failed with a
+    // message in err (recorded with record_error); raising an ERROR isolates it.
+    bool (*process)(SPITupleTable* claimed, uint64 row, char* err, size_t errlen);
+    // After the units [from, to): persist the results of those with ok[i] and
+    // mark them. Called once per batch, or once per unit when isolating one
+    // that raised.
+    void (*complete)(const pg_uuid_t* ids, const bool* ok, int from, int to);
+    // A failed unit, after record_error: take it out of the queue (e.g. mark
+    // it done with no result).
+    void (*retire)(const pg_uuid_t* id);
+    // After a SIGHUP was applied (outside any transaction). May be null.
+    void (*on_reload)();
+};
+
+// The services the supervisor starts (service_registry.cpp).
+int service_count();
+const ServiceDef* service_at(int i);
+const ServiceDef* service_by_kind(WorkerKind kind);
+
+// Entry of a service worker (from pf_worker_main). Never returns.
+[[noreturn]] void service_worker_main(const ServiceDef* def, Datum main_arg);
+
+}  // namespace pf::pg
