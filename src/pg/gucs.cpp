@@ -1,6 +1,7 @@
 #include "pg/gucs.hpp"
 
 #include "pg/pg_headers.hpp"
+#include "pg/syncthing_check.hpp"
 
 namespace pf::pg {
 
@@ -116,6 +117,8 @@ void define_gucs() {
         "Farthest a photo may be from a place and still be named after it.",
         "Beyond it (open sea, Antarctica) a photo is geocoded with an unknown place.", &guc_geocoder_max_km,
         30.0, 0.1, 20100.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    define_syncthing_gucs();
 
     MarkGUCPrefixReserved("photofactory");
 }

@@ -2,12 +2,13 @@
 // service adds its ServiceDef here, a WorkerKind, and its
 // photofactory.<name>_workers GUC (gucs.cpp).
 #include "pg/geocoder.hpp"
+#include "pg/syncthing_check.hpp"
 #include "pg/service_worker.hpp"
 
 namespace pf::pg {
 namespace {
 
-const ServiceDef* const kServices[] = {&kGeocoderService};
+const ServiceDef* const kServices[] = {&kGeocoderService, &kSyncthingService};
 
 }  // namespace
 

@@ -13,7 +13,7 @@ namespace pf::pg {
 
 // Services started through the worker template (service_worker.hpp) take the
 // numbers from 3 on.
-enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Geocoder = 3 };
+enum class WorkerKind : int { FactoryDb = 1, Librarian = 2, Geocoder = 3, Syncthing = 6, Dashboard = 7 };
 
 // What a dynamic worker is told by the supervisor that started it.
 struct WorkerArgs {
