@@ -181,3 +181,37 @@ TEST(DashboardRender, FactoryPage) {
     EXPECT_NE(html.find("&lt;x&gt;.jpg"), std::string::npos);
     EXPECT_NE(html.find("France"), std::string::npos);
 }
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "core/open_beneath.hpp"
+#include "temp_dir.hpp"
+
+TEST(OpenBeneath, RefusesEscapesAndLinks) {
+    pf::test::TempDir t;
+    ::mkdir((t.path() + "/root").c_str(), 0700);
+    ::mkdir((t.path() + "/root/Thumbnails").c_str(), 0700);
+    std::ofstream(t.path() + "/root/Thumbnails/a.webp") << "img";
+    std::ofstream(t.path() + "/secret") << "secret";
+    ASSERT_EQ(::symlink((t.path() + "/secret").c_str(), (t.path() + "/root/Thumbnails/link.webp").c_str()), 0);
+    ASSERT_EQ(::symlink(t.path().c_str(), (t.path() + "/root/up").c_str()), 0);
+    int root = ::open((t.path() + "/root").c_str(), O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(root, 0);
+    int fd = pf::open_regular_beneath(root, "Thumbnails/a.webp");
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) ::close(fd);
+    EXPECT_EQ(pf::open_regular_beneath(root, "Thumbnails/link.webp"), -1);
+    EXPECT_EQ(errno, ELOOP);
+    EXPECT_EQ(pf::open_regular_beneath(root, "up/secret"), -1);
+    EXPECT_EQ(pf::open_regular_beneath(root, "../secret"), -1);
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(pf::open_regular_beneath(root, "Thumbnails/../../secret"), -1);
+    EXPECT_EQ(pf::open_regular_beneath(root, "/etc/passwd"), -1);
+    EXPECT_EQ(pf::open_regular_beneath(root, "Thumbnails"), -1);  // a folder is not served
+    ::close(root);
+}
