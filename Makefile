@@ -16,14 +16,14 @@ REGRESS_OPTS = --inputdir=. --load-extension=photofactory
 # PostgreSQL headers are C: under C++17 they need -Wno-register; Exiv2 0.27 still
 # uses std::auto_ptr, hence -Wno-deprecated-declarations. Status texts are cut
 # to fixed buffers on purpose (heartbeats, pg_stat_activity): -Wno-format-truncation.
-PG_CXXFLAGS = -std=c++17 -Isrc $(shell pkg-config --cflags exiv2 libcurl libxml-2.0) \
+PG_CXXFLAGS = -std=c++17 -Isrc $(shell pkg-config --cflags exiv2 libcurl libxml-2.0 libmicrohttpd) \
               -Wall -Wextra -Wno-register -Wno-deprecated-declarations \
               -Wno-missing-field-initializers -Wno-unused-parameter \
               -Wno-format-truncation
 ifeq ($(PF_WERROR),1)
 PG_CXXFLAGS += -Werror
 endif
-SHLIB_LINK = -lcrypto $(shell pkg-config --libs exiv2 libcurl libxml-2.0) -lstdc++
+SHLIB_LINK = -lcrypto $(shell pkg-config --libs exiv2 libcurl libxml-2.0 libmicrohttpd) -lstdc++
 
 # PGXS would also compile every .cpp to LLVM bitcode with flags that ignore
 # PG_CXXFLAGS (so C++17 fails); JIT inlining of this library buys nothing.

@@ -13,6 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev
   util-linux procps
   libcurl4-openssl-dev libxml2-dev nlohmann-json3-dev syncthing
+  libmicrohttpd-dev chromium
   iso-codes
 )
 

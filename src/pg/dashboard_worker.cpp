@@ -36,6 +36,7 @@
 #include "pg/dashboard_queries.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
+#include "pg/service_worker.hpp"
 #include "pg/worker.hpp"
 
 namespace pf::pg {
@@ -696,7 +697,9 @@ void define_dashboard_gucs() {
         &guc_statement_timeout_ms, 2000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 }
 
-void dashboard_main() {
+namespace {
+
+[[noreturn]] void dashboard_main() {
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%d", guc_statement_timeout_ms);
     SetConfigOption("statement_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
@@ -767,5 +770,17 @@ void dashboard_main() {
     stop_server();
     proc_exit(1);
 }
+
+}  // namespace
+
+const ServiceDef kDashboardService = [] {
+    ServiceDef d{};
+    d.name = "dashboard";
+    d.kind = WorkerKind::Dashboard;
+    d.workers = &g_dashboard_workers;
+    d.max_workers = 1;
+    d.main = dashboard_main;
+    return d;
+}();
 
 }  // namespace pf::pg

@@ -11,7 +11,8 @@ void define_dashboard_gucs();
 // 1 while photofactory.dashboard_listen is set: the supervisor's count.
 extern int g_dashboard_workers;
 
-// The worker's main loop (after worker_start). Never returns.
-[[noreturn]] void dashboard_main();
+// Its entry in the worker template's registry (an event loop of its own).
+struct ServiceDef;
+extern const ServiceDef kDashboardService;
 
 }  // namespace pf::pg

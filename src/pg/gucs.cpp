@@ -1,6 +1,7 @@
 #include "pg/gucs.hpp"
 
 #include "pg/pg_headers.hpp"
+#include "pg/dashboard_worker.hpp"
 #include "pg/syncthing_check.hpp"
 
 namespace pf::pg {
@@ -119,6 +120,7 @@ void define_gucs() {
         30.0, 0.1, 20100.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     define_syncthing_gucs();
+    define_dashboard_gucs();
 
     MarkGUCPrefixReserved("photofactory");
 }

@@ -1,6 +1,7 @@
 // Every service the supervisor starts through the worker template. A new
 // service adds its ServiceDef here, a WorkerKind, and its
 // photofactory.<name>_workers GUC (gucs.cpp).
+#include "pg/dashboard_worker.hpp"
 #include "pg/geocoder.hpp"
 #include "pg/syncthing_check.hpp"
 #include "pg/service_worker.hpp"
@@ -8,7 +9,7 @@
 namespace pf::pg {
 namespace {
 
-const ServiceDef* const kServices[] = {&kGeocoderService, &kSyncthingService};
+const ServiceDef* const kServices[] = {&kGeocoderService, &kSyncthingService, &kDashboardService};
 
 }  // namespace
 
