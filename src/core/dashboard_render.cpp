@@ -133,6 +133,13 @@ std::string pct(double v) { return v < 0 ? "\xE2\x80\x94" : fmt("%.1f", v * 100)
 
 }  // namespace
 
+std::string merge_json(const std::string& a, const std::string& b) {
+    json x = parse(a);
+    json y = parse(b);
+    for (auto it = y.begin(); it != y.end(); ++it) x[it.key()] = it.value();
+    return x.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 const char* colour_for_age(double a) { return a <= 60 ? "green" : a <= 180 ? "yellow" : "red"; }
 
 std::string render_health(const std::string& text, const PageContext& ctx) {

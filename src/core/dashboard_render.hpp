@@ -30,6 +30,10 @@ std::string render_api_status(const std::string& json);  // JSON
 // The one stylesheet (served as /static/style.css: the CSP forbids inline styles).
 const std::string& stylesheet();
 
+// Merges two JSON objects (keys of `b` win) into one JSON text; the glue
+// combines a page's live query with the cached statistics this way.
+std::string merge_json(const std::string& a, const std::string& b);
+
 // Seed thresholds: green <= 60 s since the last heartbeat, yellow <= 180 s, red beyond.
 const char* colour_for_age(double age_seconds);
 

@@ -215,3 +215,8 @@ TEST(OpenBeneath, RefusesEscapesAndLinks) {
     EXPECT_EQ(pf::open_regular_beneath(root, "Thumbnails"), -1);  // a folder is not served
     ::close(root);
 }
+
+TEST(DashboardRender, MergeJson) {
+    EXPECT_EQ(merge_json(R"({"a":1,"b":2})", R"({"b":3,"c":[1]})"), R"({"a":1,"b":3,"c":[1]})");
+    EXPECT_THROW(merge_json("{}", "[1]"), pf::Error);
+}
