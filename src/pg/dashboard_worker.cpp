@@ -33,6 +33,7 @@
 #include "core/dashboard_render.hpp"
 #include "core/dashboard_route.hpp"
 #include "core/open_beneath.hpp"
+#include "pg/boundary.hpp"
 #include "pg/dashboard_queries.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
