@@ -31,5 +31,6 @@ photofactory.settle_time = '1s'
 photofactory.scan_interval = '5s'
 photofactory.min_free_space = '64MB'
 photofactory.syncthing_url = ''
+photofactory.dashboard_listen = ''
 CONF
 }
