@@ -20,12 +20,15 @@ mkdir -p "$phone_dir" "$stage" "$target"; pf_own "$phone_dir" "$stage" "$target"
 
 cleanup() {
   st_stop_all
-  sql "ALTER SYSTEM RESET photofactory.syncthing_url; ALTER SYSTEM RESET photofactory.syncthing_api_key;
-       ALTER SYSTEM RESET photofactory.syncthing_config; ALTER SYSTEM RESET photofactory.syncthing_interval;
-       ALTER SYSTEM RESET photofactory.syncthing_device_warning; SELECT pg_reload_conf()" >/dev/null 2>&1
+  local g
+  for g in syncthing_url syncthing_api_key syncthing_config syncthing_interval syncthing_device_warning; do
+    sql "ALTER SYSTEM RESET photofactory.$g" >/dev/null 2>&1
+  done
+  sql "SELECT pg_reload_conf()" >/dev/null 2>&1
 }
 trap cleanup EXIT
 reload() { sql "SELECT pg_reload_conf()" >/dev/null; }
+setting() { sql "ALTER SYSTEM SET photofactory.$1 = '$2'" >/dev/null; }  # ALTER SYSTEM: one per statement
 status_is() {  # status_is STATUS TASK-LIKE-PATTERN
   sql_is "SELECT count(*) FROM photofactory.system_status WHERE service_name = 'syncthing'
             AND status = '$1' AND current_task LIKE '$2'" 1
@@ -39,10 +42,10 @@ st_config server "$server_gui" "$server_sync" "$server_key" "$target" receiveonl
   "<maxRecvKbps>4000</maxRecvKbps>"
 
 # 1. Turned on while Syncthing is not running: ERROR, unreachable.
-sql "ALTER SYSTEM SET photofactory.syncthing_url = 'http://127.0.0.1:$server_gui';
-     ALTER SYSTEM SET photofactory.syncthing_api_key = '$server_key';
-     ALTER SYSTEM SET photofactory.syncthing_interval = '1s';
-     ALTER SYSTEM SET photofactory.syncthing_device_warning = '8s'" >/dev/null
+setting syncthing_url "http://127.0.0.1:$server_gui"
+setting syncthing_api_key "$server_key"
+setting syncthing_interval 1s
+setting syncthing_device_warning 8s
 reload
 ok "Syncthing not running: ERROR saying it is unreachable" wait_for 30 status_is ERROR '%unreachable at http://127.0.0.1:%'
 row
@@ -107,15 +110,15 @@ ok "server's Syncthing stopped: ERROR unreachable" wait_for 30 status_is ERROR '
 
 # 6. A wrong API key says so; the key read from config.xml works.
 st_start server "$server_gui"
-sql "ALTER SYSTEM SET photofactory.syncthing_api_key = 'not-the-key'" >/dev/null; reload
+setting syncthing_api_key not-the-key; reload
 ok "wrong API key: ERROR saying the key was refused" wait_for 30 status_is ERROR '%refused the API key (HTTP 403)%'
 row
-sql "ALTER SYSTEM SET photofactory.syncthing_api_key = ''; ALTER SYSTEM SET photofactory.syncthing_config = '$(st_home server)/config.xml'" >/dev/null; reload
+setting syncthing_api_key ""; setting syncthing_config "$(st_home server)/config.xml"; reload
 ok "API key read from Syncthing's config.xml" wait_for 30 status_is WARNING '%"Photos" up to date%'
 ok "no API key in the server log" bash -c "! grep -q -e '$server_key' -e 'not-the-key' '$PF_TEST_RUN/log/server.log'"
 
 # 7. Turned off: the worker goes away (no stale row is refreshed).
-sql "ALTER SYSTEM SET photofactory.syncthing_url = ''" >/dev/null; reload
+setting syncthing_url ""; reload
 ok "syncthing_url = '': the check's worker stops" wait_for 30 sql_is \
   "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'photofactory syncthing'" 0
 

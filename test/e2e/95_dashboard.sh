@@ -14,8 +14,9 @@ browser=$(command -v chromium || command -v chromium-browser || true)
 token=dashboard-test-token-$RANDOM$RANDOM
 
 cleanup() {
-  sql "ALTER SYSTEM RESET photofactory.dashboard_listen; ALTER SYSTEM RESET photofactory.dashboard_auth;
-       SELECT pg_reload_conf()" >/dev/null 2>&1
+  sql "ALTER SYSTEM RESET photofactory.dashboard_listen" >/dev/null 2>&1
+  sql "ALTER SYSTEM RESET photofactory.dashboard_auth" >/dev/null 2>&1
+  sql "SELECT pg_reload_conf()" >/dev/null 2>&1
   sql "DELETE FROM photofactory.system_status WHERE service_name IN ('e2e-yellow', 'e2e-red')" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -128,7 +129,8 @@ port2=$((port + 1))
 sql "ALTER SYSTEM SET photofactory.dashboard_listen = '127.0.0.1:$port2'" >/dev/null; reload
 ok "listen address changed on SIGHUP" wait_for 20 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port2/) = 200 ]"
 is "$(dashboard_pid)" "$pid" "without restarting the worker"
-sql "ALTER SYSTEM RESET photofactory.dashboard_auth; ALTER SYSTEM SET photofactory.dashboard_listen = '0.0.0.0:$port2'" >/dev/null; reload
+sql "ALTER SYSTEM RESET photofactory.dashboard_auth" >/dev/null
+sql "ALTER SYSTEM SET photofactory.dashboard_listen = '0.0.0.0:$port2'" >/dev/null; reload
 ok "beyond loopback without a token: refused, with an ERROR saying why" wait_for 20 sql_is \
   "SELECT count(*) FROM photofactory.system_status WHERE service_name = 'dashboard' AND status = 'ERROR'
       AND current_task LIKE '%refusing to listen on 0.0.0.0:$port2 without photofactory.dashboard_auth%'" 1
