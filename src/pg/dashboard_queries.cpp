@@ -27,19 +27,19 @@ WITH h AS (
       FROM h
 )
 SELECT pg_catalog.json_build_object(
-  'uptime', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+  'uptime', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
                  'name', service_name,
-                 'd1', CASE WHEN first1 IS NULL THEN NULL ELSE pg_catalog.least(1.0, good1 /
-                        pg_catalog.greatest(1.0, pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.now() - first1) / 180))) END,
-                 'd7', pg_catalog.least(1.0, good7 /
-                        pg_catalog.greatest(1.0, pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.now() - first7) / 180))))
+                 'd1', CASE WHEN first1 IS NULL THEN NULL ELSE LEAST(1.0, good1 /
+                        GREATEST(1.0, pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.now() - first1) / 180))) END,
+                 'd7', LEAST(1.0, good7 /
+                        GREATEST(1.0, pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.now() - first7) / 180))))
                ORDER BY service_name), '[]'::pg_catalog.json) FROM up),
-  'timeline', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+  'timeline', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
                  'at', pg_catalog.to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), 'name', service_name, 'from', prev,
                  'to', status, 'task', current_task) ORDER BY ts DESC), '[]'::pg_catalog.json)
                  FROM (SELECT * FROM changes WHERE prev IS DISTINCT FROM status ORDER BY ts DESC LIMIT 50) c),
-  'daily', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-                 't', pg_catalog.to_char(d.day, 'MM-DD'), 'n', pg_catalog.coalesce(c.n, 0)) ORDER BY d.day), '[]'::pg_catalog.json)
+  'daily', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 't', pg_catalog.to_char(d.day, 'MM-DD'), 'n', COALESCE(c.n, 0)) ORDER BY d.day), '[]'::pg_catalog.json)
               FROM pg_catalog.generate_series(pg_catalog.date_trunc('day', pg_catalog.now()) - interval '29 days',
                                               pg_catalog.date_trunc('day', pg_catalog.now()), interval '1 day') AS d(day)
               LEFT JOIN (SELECT pg_catalog.date_trunc('day', ingested_at) AS day, pg_catalog.count(*) AS n
@@ -62,7 +62,7 @@ SELECT pg_catalog.json_build_object(
                      WHERE NOT is_backed_up LIMIT )SQL" PF_CAP R"SQL() q)),
   'errors_total', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
                      WHERE has_errors LIMIT )SQL" PF_CAP R"SQL() q),
-  'errors', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+  'errors', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
                  'id', id, 'name', original_name, 'message', error_message,
                  'at', pg_catalog.to_char(ingested_at, 'YYYY-MM-DD HH24:MI')) ORDER BY ingested_at DESC), '[]'::pg_catalog.json)
                FROM (SELECT id, original_name, error_message, ingested_at FROM photofactory.media_assets
@@ -72,15 +72,15 @@ SELECT pg_catalog.json_build_object(
                FROM pg_catalog.pg_class c WHERE c.oid = 'photofactory.media_assets'::pg_catalog.regclass),
   'ingested_1h', (SELECT pg_catalog.count(*) FROM photofactory.media_assets
                    WHERE ingested_at > pg_catalog.now() - interval '1 hour'),
-  'hourly', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-                 't', pg_catalog.to_char(d.h, 'HH24:00'), 'n', pg_catalog.coalesce(c.n, 0)) ORDER BY d.h), '[]'::pg_catalog.json)
+  'hourly', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 't', pg_catalog.to_char(d.h, 'HH24:00'), 'n', COALESCE(c.n, 0)) ORDER BY d.h), '[]'::pg_catalog.json)
               FROM pg_catalog.generate_series(pg_catalog.date_trunc('hour', pg_catalog.now()) - interval '23 hours',
                                               pg_catalog.date_trunc('hour', pg_catalog.now()), interval '1 hour') AS d(h)
               LEFT JOIN (SELECT pg_catalog.date_trunc('hour', ingested_at) AS h, pg_catalog.count(*) AS n
                            FROM photofactory.media_assets
                           WHERE ingested_at >= pg_catalog.date_trunc('hour', pg_catalog.now()) - interval '23 hours'
                           GROUP BY 1) c USING (h)),
-  'inbox', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+  'inbox', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
                  'state', state, 'n', n, 'bytes', bytes) ORDER BY state), '[]'::pg_catalog.json)
               FROM (SELECT state, pg_catalog.count(*) AS n, pg_catalog.sum(size_bytes) AS bytes
                       FROM photofactory.inbox_report() GROUP BY state) i),
@@ -90,7 +90,7 @@ SELECT pg_catalog.json_build_object(
 
 const char* const kServices = R"SQL(
 SELECT pg_catalog.json_build_object('services',
-  pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+  COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
       'name', service_name, 'status', status, 'task', current_task,
       'age_s', pg_catalog.date_part('epoch', pg_catalog.now() - last_heartbeat),
       'last', pg_catalog.to_char(last_heartbeat, 'YYYY-MM-DD"T"HH24:MI:SS.USOF')) ORDER BY service_name),
@@ -113,7 +113,7 @@ SELECT pg_catalog.json_build_object('services',
     "           ORDER BY ingested_at DESC, id DESC LIMIT 49) a " PLACE_JOIN \
     ")" \
     "SELECT pg_catalog.json_build_object(" \
-    "  'assets', pg_catalog.coalesce((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(" \
+    "  'assets', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(" \
     "      'id', id, 'name', original_name, 'captured', pg_catalog.to_char(captured_at, 'YYYY-MM-DD HH24:MI')," \
     "      'kind', media_kind, 'place', place, 'companions', companions, 'thumb', is_thumbnailed) ORDER BY n)" \
     "      FROM r WHERE n <= 48), '[]'::pg_catalog.json)," \
@@ -129,10 +129,10 @@ const char* const kRecentWithPlaces =
     "SELECT pg_catalog.json_build_object(" \
     "  'asset', pg_catalog.to_jsonb(a.*) - 'group_key'," \
     "  'place', " PLACE_EXPR "," \
-    "  'companions', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('id', c.id, 'name', c.original_name)" \
+    "  'companions', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('id', c.id, 'name', c.original_name)" \
     "                  ORDER BY c.original_name), '[]'::pg_catalog.json) FROM photofactory.media_assets c" \
     "                 WHERE c.companion_of = a.id OR c.id = a.companion_of)," \
-    "  'sidecars', (SELECT pg_catalog.coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('name', s.original_name, 'kind', s.kind)" \
+    "  'sidecars', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', s.original_name, 'kind', s.kind)" \
     "                ORDER BY s.original_name), '[]'::pg_catalog.json) FROM photofactory.asset_sidecars s WHERE s.asset_id = a.id)," \
     "  'preview', a.is_thumbnailed" \
     ")::pg_catalog.text FROM photofactory.media_assets a WHERE a.id = $1::pg_catalog.uuid"

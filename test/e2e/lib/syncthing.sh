@@ -43,6 +43,7 @@ st_config() {
         <startBrowser>false</startBrowser>
         <crashReportingEnabled>false</crashReportingEnabled>
         <reconnectionIntervalS>1</reconnectionIntervalS>
+        <limitBandwidthInLan>true</limitBandwidthInLan>
         <minHomeDiskFree unit="%">0</minHomeDiskFree>
         $extra
     </options>
