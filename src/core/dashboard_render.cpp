@@ -348,7 +348,7 @@ std::string render_metrics(const std::string& text) {
     out += "# HELP photofactory_assets Assets in the ledger.\n# TYPE photofactory_assets gauge\n"
            "photofactory_assets " + count(num(j, "assets")) + "\n";
     out += "# HELP photofactory_assets_with_errors Assets with has_errors.\n# TYPE photofactory_assets_with_errors gauge\n"
-           "photofactory_assets_with_errors " + count(num(j, "errors")) + "\n";
+           "photofactory_assets_with_errors " + count(num(j, "errors_total")) + "\n";
     out += "# HELP photofactory_ingested_last_hour Assets ingested in the last hour.\n"
            "# TYPE photofactory_ingested_last_hour gauge\nphotofactory_ingested_last_hour " +
            count(num(j, "ingested_1h")) + "\n";
@@ -368,9 +368,9 @@ std::string render_api_status(const std::string& text) {
                             {"colour", colour_for_age(num(sv, "age_s"))}});
     out["services"] = services;
     out["pending"] = j.value("pending", json::object());
-    out["assets"] = j.value("assets", 0);
-    out["assets_with_errors"] = j.value("errors", 0);
-    out["ingested_last_hour"] = j.value("ingested_1h", 0);
+    out["assets"] = num(j, "assets");
+    out["assets_with_errors"] = num(j, "errors_total");
+    out["ingested_last_hour"] = num(j, "ingested_1h");
     return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

@@ -155,7 +155,7 @@ TEST(DashboardRender, MetricsAndApi) {
     std::string json = R"({"services": [{"name": "lib\"rarian", "status": "OK", "task": "x", "age_s": 5, "last": "t"},
                                         {"name": "backup", "status": "ERROR", "age_s": 5}],
                            "pending": {"geocoding": 3, "thumbnails": 0, "curation": 7, "backup": 1},
-                           "assets": 11, "errors": 2, "ingested_1h": 4})";
+                           "assets": 11, "errors_total": 2, "errors": [{"id": "x"}], "ingested_1h": 4})";
     std::string m = render_metrics(json);
     EXPECT_NE(m.find("photofactory_service_up{service=\"lib\\\"rarian\"} 1\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_service_up{service=\"backup\"} 0\n"), std::string::npos);
@@ -165,6 +165,8 @@ TEST(DashboardRender, MetricsAndApi) {
     std::string api = render_api_status(json);
     EXPECT_NE(api.find("\"colour\":\"green\""), std::string::npos);
     EXPECT_NE(api.find("\"assets\":11"), std::string::npos);
+    EXPECT_NE(api.find("\"assets_with_errors\":2"), std::string::npos);
+    EXPECT_NE(m.find("photofactory_assets_with_errors 2\n"), std::string::npos);
 }
 
 TEST(DashboardRender, FactoryPage) {

@@ -12,6 +12,8 @@ use warnings;
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 
+$SIG{PIPE} = 'IGNORE';   # the server may close first: that is an answer too
+
 my ($port, $mode) = @ARGV;
 die "usage: $0 PORT MODE\n" unless $port && $mode;
 
@@ -25,7 +27,7 @@ sub status_of {
     my $line;
     eval {
         local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 10;
+        alarm 15;   # past the server's 10 s idle limit
         $line = <$s>;
         alarm 0;
     };
@@ -43,7 +45,7 @@ sub normal_ms {
 }
 
 if ($mode eq 'malformed') {
-    for my $req ("GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /\x00/ HTTP/1.1\r\nHost: x\r\n\r\n",
+    for my $req ("GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /asset/%00 HTTP/1.1\r\nHost: x\r\n\r\n",
                  "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03") {
         print status_of($req), "\n";
     }
