@@ -18,14 +18,16 @@ REGRESS_OPTS = --inputdir=. --load-extension=photofactory
 # uses std::auto_ptr, hence -Wno-deprecated-declarations. Status texts are cut
 # to fixed buffers on purpose (heartbeats, pg_stat_activity): -Wno-format-truncation.
 IMAGING_PKGS = vips libavformat libavcodec libswscale libavutil
-PG_CXXFLAGS = -std=c++17 -Isrc $(shell pkg-config --cflags exiv2 $(IMAGING_PKGS)) \
+# libcurl + libxml2: the Syncthing check; libmicrohttpd: the dashboard.
+SERVICE_PKGS = libcurl libxml-2.0 libmicrohttpd
+PG_CXXFLAGS = -std=c++17 -Isrc $(shell pkg-config --cflags exiv2 $(IMAGING_PKGS) $(SERVICE_PKGS)) \
               -Wall -Wextra -Wno-register -Wno-deprecated-declarations \
               -Wno-missing-field-initializers -Wno-unused-parameter \
               -Wno-format-truncation
 ifeq ($(PF_WERROR),1)
 PG_CXXFLAGS += -Werror
 endif
-SHLIB_LINK = -lcrypto $(shell pkg-config --libs exiv2 $(IMAGING_PKGS)) -lstdc++
+SHLIB_LINK = -lcrypto $(shell pkg-config --libs exiv2 $(IMAGING_PKGS) $(SERVICE_PKGS)) -lstdc++
 
 # PGXS would also compile every .cpp to LLVM bitcode with flags that ignore
 # PG_CXXFLAGS (so C++17 fails); JIT inlining of this library buys nothing.

@@ -16,6 +16,8 @@ PKGS=(
   clang libclang-rt-14-dev
   util-linux procps
   debhelper dpkg-dev postgresql-server-dev-all
+  libcurl4-openssl-dev libxml2-dev nlohmann-json3-dev syncthing
+  libmicrohttpd-dev chromium
   iso-codes
 )
 

@@ -249,6 +249,8 @@ photofactory.librarian_workers = $workers
 photofactory.thumbnailer_workers = 0
 photofactory.settle_time = '${PF_BENCH_SETTLE}s'
 photofactory.min_free_space = '64MB'
+photofactory.syncthing_url = ''
+photofactory.dashboard_listen = ''
 $PF_BENCH_EXTRA_CONF" || return 1
   pf_cluster_start "$CL" || return 1
   pf_psql "$CL" -d postgres -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB" || return 1

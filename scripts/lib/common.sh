@@ -30,5 +30,7 @@ photofactory.heartbeat_interval = '2s'
 photofactory.settle_time = '1s'
 photofactory.scan_interval = '5s'
 photofactory.min_free_space = '64MB'
+photofactory.syncthing_url = ''
+photofactory.dashboard_listen = ''
 CONF
 }

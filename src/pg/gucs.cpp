@@ -1,6 +1,8 @@
 #include "pg/gucs.hpp"
 
 #include "pg/pg_headers.hpp"
+#include "pg/dashboard_worker.hpp"
+#include "pg/syncthing_check.hpp"
 
 #include <exception>
 
@@ -248,6 +250,8 @@ void define_gucs() {
         "Off: only photofactory.restore_original()/restore_all() restore. A corrupt original is moved to Storage/Corrupt/ first.",
         &guc_backup_auto_restore, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     define_thumbnail_gucs();
+    define_syncthing_gucs();
+    define_dashboard_gucs();
 
     MarkGUCPrefixReserved("photofactory");
 }

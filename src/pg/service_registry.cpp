@@ -1,14 +1,17 @@
 // Every service the supervisor starts through the worker template. A new
 // service adds its ServiceDef here, a WorkerKind, and its
 // photofactory.<name>_workers GUC (gucs.cpp).
+#include "pg/dashboard_worker.hpp"
 #include "pg/geocoder.hpp"
+#include "pg/syncthing_check.hpp"
 #include "pg/service_worker.hpp"
 #include "pg/thumbnailer.hpp"
 
 namespace pf::pg {
 namespace {
 
-const ServiceDef* const kServices[] = {&kGeocoderService, &kThumbnailerService};
+const ServiceDef* const kServices[] = {&kGeocoderService, &kThumbnailerService, &kSyncthingService,
+                                       &kDashboardService};
 
 }  // namespace
 

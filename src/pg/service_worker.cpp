@@ -192,6 +192,49 @@ void failure_beat_step(void* arg) {
     send_heartbeat(g_def->name, "ERROR", task);
 }
 
+struct TickBeat {
+    const ServiceStatus* st;
+    bool no_extension;
+};
+
+void tick_beat_step(void* arg) {
+    auto* t = static_cast<TickBeat*>(arg);
+    if (!extension_ready()) {
+        t->no_extension = true;
+        return;
+    }
+    send_heartbeat(g_def->name, t->st->status[0] ? t->st->status : "OK", t->st->detail);
+}
+
+// The periodic shape: tick outside a transaction, heartbeat in a short one.
+[[noreturn]] void periodic_loop(const ServiceDef* def) {
+    bool announced_wait = false;
+    while (!worker_should_exit()) {
+        if (worker_reload_if_pending() && def->on_reload) def->on_reload();
+        ServiceStatus st;
+        memset(&st, 0, sizeof st);
+        TimestampTz started = GetCurrentTimestamp();
+        if (def->tick(&st)) {
+            TickBeat t{&st, false};
+            (void)run_in_transaction("heartbeat", tick_beat_step, &t);
+            if (t.no_extension) {
+                if (!announced_wait)
+                    ereport(LOG, (errmsg("photofactory %s: waiting for CREATE EXTENSION photofactory in database \"%s\"",
+                                         g_worker.label, g_worker.database)));
+                announced_wait = true;
+                worker_sleep(kMissingExtensionPollMs);
+                continue;
+            }
+            announced_wait = false;
+        }
+        long interval_ms = static_cast<long>(def->interval_s ? *def->interval_s : 60) * 1000L;
+        long spent_ms = static_cast<long>((GetCurrentTimestamp() - started) / 1000);
+        pgstat_report_activity(STATE_IDLE, "waiting for the next check");
+        worker_sleep(std::max(100L, interval_ms - spent_ms));
+    }
+    proc_exit(0);
+}
+
 }  // namespace
 
 [[noreturn]] void service_worker_main(const ServiceDef* def, Datum main_arg) {
@@ -204,6 +247,11 @@ void failure_beat_step(void* arg) {
     // Workers run as the bootstrap superuser: nothing the database's users can
     // create may be found by name (the SQL of hooks schema-qualifies too).
     SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+    if (def->main != nullptr) {
+        def->main();
+        proc_exit(1);  // main never returns; if it does, be restarted
+    }
+    if (def->tick != nullptr) periodic_loop(def);
 
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
     g_ids = static_cast<pg_uuid_t*>(palloc0(sizeof(pg_uuid_t) * def->batch_size));

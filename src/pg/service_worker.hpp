@@ -43,7 +43,7 @@ namespace pf::pg {
 // What a service tells the template (and the dashboard) about itself.
 struct ServiceStatus {
     char status[16];   // heartbeat status: OK, WARNING or ERROR
-    char detail[384];  // appended to the heartbeat's task text
+    char detail[512];  // appended to the heartbeat's task text (periodic: the whole task)
 };
 
 struct ServiceDef {
@@ -71,6 +71,18 @@ struct ServiceDef {
     void (*retire)(const pg_uuid_t* id);
     // After a SIGHUP was applied (outside any transaction). May be null.
     void (*on_reload)();
+
+    // Two other shapes of service share the template's start (registration,
+    // signals, search_path) and leave the claim fields null:
+    //  - periodic (the Syncthing check): tick() runs every *interval_s seconds
+    //    OUTSIDE any transaction (it may wait on the network), fills st, and
+    //    the template heartbeats st.status with st.detail as the task. false:
+    //    nothing to report (e.g. turned off by a reload).
+    bool (*tick)(ServiceStatus* st);
+    const int* interval_s;
+    //  - an event loop of its own (the dashboard): main() runs after the
+    //    common start and never returns (it ends with proc_exit).
+    void (*main)();
 };
 
 // The services the supervisor starts (service_registry.cpp).

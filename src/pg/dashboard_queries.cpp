@@ -1,0 +1,153 @@
+// search_path is pinned to pg_catalog, pg_temp in the worker; objects are
+// schema-qualified all the same, so the text is safe wherever it runs.
+#include "pg/dashboard_queries.hpp"
+
+namespace pf::pg::dashq {
+
+// Counts above this are shown as "100000+": an exact count of a million-row
+// queue costs more than a dashboard refresh may.
+#define PF_CAP "100000"
+
+const char* const kSlowStats = R"SQL(
+WITH h AS (
+    SELECT service_name, status, current_task, heartbeat_timestamp AS ts,
+           pg_catalog.floor(pg_catalog.date_part('epoch', heartbeat_timestamp) / 180) AS slot
+      FROM photofactory.system_status_history
+     WHERE heartbeat_timestamp > pg_catalog.now() - interval '7 days'
+), up AS (
+    SELECT service_name,
+           pg_catalog.count(DISTINCT slot) FILTER (WHERE status <> 'ERROR' AND ts > pg_catalog.now() - interval '1 day') AS good1,
+           pg_catalog.count(DISTINCT slot) FILTER (WHERE status <> 'ERROR') AS good7,
+           pg_catalog.min(ts) FILTER (WHERE ts > pg_catalog.now() - interval '1 day') AS first1,
+           pg_catalog.min(ts) AS first7
+      FROM h GROUP BY service_name
+), changes AS (
+    SELECT service_name, ts, status, current_task,
+           pg_catalog.lag(status) OVER (PARTITION BY service_name ORDER BY ts) AS prev
+      FROM h
+)
+SELECT pg_catalog.json_build_object(
+  'uptime', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 'name', service_name,
+                 'd1', CASE WHEN first1 IS NULL THEN NULL ELSE LEAST(1.0, good1 /
+                        GREATEST(1.0, pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.now() - first1) / 180))) END,
+                 'd7', LEAST(1.0, good7 /
+                        GREATEST(1.0, pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.now() - first7) / 180))))
+               ORDER BY service_name), '[]'::pg_catalog.json) FROM up),
+  'timeline', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 'at', pg_catalog.to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), 'name', service_name, 'from', prev,
+                 'to', status, 'task', current_task) ORDER BY ts DESC), '[]'::pg_catalog.json)
+                 FROM (SELECT * FROM changes WHERE prev IS DISTINCT FROM status ORDER BY ts DESC LIMIT 50) c),
+  'daily', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 't', pg_catalog.to_char(d.day, 'MM-DD'), 'n', COALESCE(c.n, 0)) ORDER BY d.day), '[]'::pg_catalog.json)
+              FROM pg_catalog.generate_series(pg_catalog.date_trunc('day', pg_catalog.now()) - interval '29 days',
+                                              pg_catalog.date_trunc('day', pg_catalog.now()), interval '1 day') AS d(day)
+              LEFT JOIN (SELECT pg_catalog.date_trunc('day', ingested_at) AS day, pg_catalog.count(*) AS n
+                           FROM photofactory.media_assets
+                          WHERE ingested_at >= pg_catalog.date_trunc('day', pg_catalog.now()) - interval '29 days'
+                          GROUP BY 1) c USING (day))
+)::pg_catalog.text
+)SQL";
+
+const char* const kFastStats = R"SQL(
+SELECT pg_catalog.json_build_object(
+  'pending', pg_catalog.json_build_object(
+      'geocoding', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
+                     WHERE NOT is_geocoded AND location IS NOT NULL LIMIT )SQL" PF_CAP R"SQL() q),
+      'thumbnails', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
+                     WHERE NOT is_thumbnailed LIMIT )SQL" PF_CAP R"SQL() q),
+      'curation', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
+                     WHERE NOT is_curated LIMIT )SQL" PF_CAP R"SQL() q),
+      'backup', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
+                     WHERE NOT is_backed_up LIMIT )SQL" PF_CAP R"SQL() q)),
+  'errors_total', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
+                     WHERE has_errors LIMIT )SQL" PF_CAP R"SQL() q),
+  'errors', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 'id', id, 'name', original_name, 'message', error_message,
+                 'at', pg_catalog.to_char(ingested_at, 'YYYY-MM-DD HH24:MI')) ORDER BY ingested_at DESC), '[]'::pg_catalog.json)
+               FROM (SELECT id, original_name, error_message, ingested_at FROM photofactory.media_assets
+                      WHERE has_errors ORDER BY ingested_at DESC LIMIT 20) e),
+  'assets', (SELECT CASE WHEN c.reltuples < 20000 THEN (SELECT pg_catalog.count(*) FROM photofactory.media_assets)
+                         ELSE c.reltuples::pg_catalog.int8 END
+               FROM pg_catalog.pg_class c WHERE c.oid = 'photofactory.media_assets'::pg_catalog.regclass),
+  'ingested_1h', (SELECT pg_catalog.count(*) FROM photofactory.media_assets
+                   WHERE ingested_at > pg_catalog.now() - interval '1 hour'),
+  'hourly', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 't', pg_catalog.to_char(d.h, 'HH24:00'), 'n', COALESCE(c.n, 0)) ORDER BY d.h), '[]'::pg_catalog.json)
+              FROM pg_catalog.generate_series(pg_catalog.date_trunc('hour', pg_catalog.now()) - interval '23 hours',
+                                              pg_catalog.date_trunc('hour', pg_catalog.now()), interval '1 hour') AS d(h)
+              LEFT JOIN (SELECT pg_catalog.date_trunc('hour', ingested_at) AS h, pg_catalog.count(*) AS n
+                           FROM photofactory.media_assets
+                          WHERE ingested_at >= pg_catalog.date_trunc('hour', pg_catalog.now()) - interval '23 hours'
+                          GROUP BY 1) c USING (h)),
+  'inbox', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                 'state', state, 'n', n, 'bytes', bytes) ORDER BY state), '[]'::pg_catalog.json)
+              FROM (SELECT state, pg_catalog.count(*) AS n, pg_catalog.sum(size_bytes) AS bytes
+                      FROM photofactory.inbox_report() GROUP BY state) i),
+  'db_bytes', pg_catalog.pg_database_size(pg_catalog.current_database())
+)::pg_catalog.text
+)SQL";
+
+const char* const kServices = R"SQL(
+SELECT pg_catalog.json_build_object('services',
+  COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'name', service_name, 'status', status, 'task', current_task,
+      'age_s', pg_catalog.date_part('epoch', pg_catalog.now() - last_heartbeat),
+      'last', pg_catalog.to_char(last_heartbeat, 'YYYY-MM-DD"T"HH24:MI:SS.USOF')) ORDER BY service_name),
+    '[]'::pg_catalog.json))::pg_catalog.text
+  FROM photofactory.system_status
+)SQL";
+
+// 49 rows: the 49th only says whether an "Older" page exists (keyset
+// pagination: the page after asset X starts below X's (ingested_at, id)).
+#define PF_RECENT(PLACE_COL, PLACE_JOIN) \
+    "WITH r AS (" \
+    "  SELECT a.*, " PLACE_COL " AS place," \
+    "         (SELECT pg_catalog.count(*) FROM photofactory.media_assets c WHERE c.companion_of = a.id) AS companions," \
+    "         pg_catalog.row_number() OVER (ORDER BY a.ingested_at DESC, a.id DESC) AS n" \
+    "    FROM (SELECT id, original_name, captured_at, media_kind, ingested_at, is_thumbnailed" \
+    "            FROM photofactory.media_assets" \
+    "           WHERE $1::pg_catalog.uuid IS NULL" \
+    "              OR (ingested_at, id) < (SELECT b.ingested_at, b.id FROM photofactory.media_assets b" \
+    "                                       WHERE b.id = $1::pg_catalog.uuid)" \
+    "           ORDER BY ingested_at DESC, id DESC LIMIT 49) a " PLACE_JOIN \
+    ")" \
+    "SELECT pg_catalog.json_build_object(" \
+    "  'assets', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(" \
+    "      'id', id, 'name', original_name, 'captured', pg_catalog.to_char(captured_at, 'YYYY-MM-DD HH24:MI')," \
+    "      'kind', media_kind, 'place', place, 'companions', companions, 'thumb', is_thumbnailed) ORDER BY n)" \
+    "      FROM r WHERE n <= 48), '[]'::pg_catalog.json)," \
+    "  'next', (SELECT id FROM r WHERE n = 48 AND EXISTS (SELECT 1 FROM r r2 WHERE r2.n = 49))" \
+    ")::pg_catalog.text"
+
+const char* const kRecent = PF_RECENT("NULL::pg_catalog.text", "");
+const char* const kRecentWithPlaces =
+    PF_RECENT("pg_catalog.concat_ws(', ', p.city, p.country_name)",
+              "LEFT JOIN photofactory.asset_places p ON p.asset_id = a.id");
+
+#define PF_ASSET(PLACE_EXPR) \
+    "SELECT pg_catalog.json_build_object(" \
+    "  'asset', pg_catalog.to_jsonb(a.*) - 'group_key'," \
+    "  'place', " PLACE_EXPR "," \
+    "  'companions', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('id', c.id, 'name', c.original_name)" \
+    "                  ORDER BY c.original_name), '[]'::pg_catalog.json) FROM photofactory.media_assets c" \
+    "                 WHERE c.companion_of = a.id OR c.id = a.companion_of)," \
+    "  'sidecars', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', s.original_name, 'kind', s.kind)" \
+    "                ORDER BY s.original_name), '[]'::pg_catalog.json) FROM photofactory.asset_sidecars s WHERE s.asset_id = a.id)," \
+    "  'preview', a.is_thumbnailed" \
+    ")::pg_catalog.text FROM photofactory.media_assets a WHERE a.id = $1::pg_catalog.uuid"
+
+const char* const kAsset = PF_ASSET("NULL::pg_catalog.json");
+const char* const kAssetWithPlaces =
+    PF_ASSET("(SELECT pg_catalog.row_to_json(p.*) FROM photofactory.asset_places p WHERE p.asset_id = a.id)");
+
+const char* const kHasPlaces =
+    "SELECT pg_catalog.to_regclass('photofactory.asset_places') IS NOT NULL";
+const char* const kHasThumbnails =
+    "SELECT pg_catalog.to_regprocedure('photofactory.thumbnail_path(uuid,text)') IS NOT NULL";
+const char* const kThumbnailPath =
+    "SELECT photofactory.thumbnail_path(a.id, $2::pg_catalog.text) FROM photofactory.media_assets a"
+    " WHERE a.id = $1::pg_catalog.uuid AND a.is_thumbnailed";
+const char* const kCurate = "SELECT photofactory.mark_curated($1::pg_catalog.uuid)";
+
+}  // namespace pf::pg::dashq
