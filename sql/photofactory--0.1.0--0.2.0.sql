@@ -2373,3 +2373,18 @@ COMMENT ON FUNCTION photofactory.inbox_plan(integer) IS
     'Dry run: for up to max_rows settled inbox files, the planned destination (before collision suffixes), capture date, the rule that gave it (date_source) and zone; moves nothing';
 REVOKE ALL ON FUNCTION photofactory.inbox_plan(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION photofactory.inbox_plan(integer) TO photofactory_operator;
+
+------------------------------------------------------------------------------
+-- 6. Section 1's rules applied to what sections 4 and 5 added
+------------------------------------------------------------------------------
+-- C functions run SQL of their own: they pin search_path like every other
+-- function of the extension (test/pgtap/60_safety.sql checks all of them).
+ALTER FUNCTION photofactory._backup_prepare_target(text, uuid, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION photofactory._backup_restore_file(text, uuid, text, text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION photofactory._hash_under_root(text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION photofactory._list_thumbnails() SET search_path = pg_catalog, pg_temp;
+-- Retry bookkeeping of the thumbnailer survives pg_dump like the ledger (a
+-- restored library does not retry renditions that were given up on).
+-- librarian_state is not dumped: it describes processes, and a restored
+-- server's librarians write it anew.
+SELECT pg_catalog.pg_extension_config_dump('photofactory.thumbnail_failures', '');
