@@ -28,7 +28,10 @@ mkdir -p "$run"
 pf_log "generating a sample inbox"
 bash scripts/lib/sample-inbox.sh "$run/Photos_Inbox"
 mkdir -p "$run/Storage"
-pf_cluster_init "$run" "$port" "$(pf_server_conf photofactory "$run/Photos_Inbox" "$run/Storage")"
+dash_port=${PF_DEMO_DASHBOARD_PORT:-8642}
+# The dashboard on loopback; the Syncthing check stays off (no Syncthing here).
+pf_cluster_init "$run" "$port" "$(pf_server_conf photofactory "$run/Photos_Inbox" "$run/Storage")
+photofactory.dashboard_listen = '127.0.0.1:$dash_port'"
 pf_own "$run"
 [ $keep -eq 1 ] || trap 'pf_cluster_stop "$run"' EXIT
 pf_cluster_start "$run"
@@ -65,6 +68,22 @@ done
 q -c "SELECT m.original_name, m.location, p.label, round(p.distance_km::numeric, 1) AS km
         FROM photofactory.media_assets m CROSS JOIN LATERAL photofactory.place_of(m.id) p ORDER BY 1"
 q -c "SELECT country_name, assets FROM photofactory.photos_by_country ORDER BY assets DESC, 1"
+pf_log "thumbnails (thumbnailer: WebP thumbnail + JPEG preview per asset, under Storage/Thumbnails/)"
+for _ in $(seq 1 60); do
+  [ "$(q -A -t -c "SELECT count(*) FROM photofactory.media_assets WHERE NOT is_thumbnailed AND NOT has_errors")" = 0 ] && break
+  sleep 1
+done
+q -c "SELECT m.original_name, m.is_thumbnailed, replace(photofactory.thumbnail_path(m.id, 'thumbnail'), '$run/', '') AS thumbnail,
+             m.error_message
+        FROM photofactory.media_assets m ORDER BY m.captured_at"
+pf_log "backups (a backup target; on the same disk here, so it warns: use another disk for real)"
+mkdir -p "$run/Backup"; pf_own "$run/Backup"
+q -c "SELECT photofactory.add_backup_target('demo-disk', '$run/Backup')" || true
+for _ in $(seq 1 60); do
+  [ "$(q -A -t -c "SELECT count(*) FROM photofactory.media_assets WHERE NOT is_backed_up")" = 0 ] && break
+  sleep 1
+done
+q -c "SELECT * FROM photofactory.backup_report()"
 pf_log "asset_sidecars (sidecars stored beside their photo)"
 q -c "SELECT s.kind, s.original_name, replace(s.final_path, '$run/', '') AS final_path, m.original_name AS asset
         FROM photofactory.asset_sidecars s JOIN photofactory.media_assets m ON m.id = s.asset_id"
@@ -83,9 +102,21 @@ pf_log "pending work for the downstream stages"
 q -c "SELECT (SELECT count(*) FROM photofactory.pending_geocoding(1000)) AS geocoding,
              (SELECT count(*) FROM photofactory.pending_thumbnails(1000)) AS thumbnails,
              (SELECT count(*) FROM photofactory.pending_backup(1000)) AS backup"
+pf_log "the dashboard: http://127.0.0.1:$dash_port/"
+if curl -fsS -m 5 "http://127.0.0.1:$dash_port/api/status" >"$run/api-status.json" 2>/dev/null; then
+  echo "serving: http://127.0.0.1:$dash_port/ (health), /factory, /recent, /metrics, /api/status"
+  if command -v chromium >/dev/null; then
+    timeout 60 chromium --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir="$run/chromium" \
+      --window-size=1280,900 --screenshot="$run/dashboard-recent.png" "http://127.0.0.1:$dash_port/recent" >/dev/null 2>&1 &&
+      echo "screenshot of the recent photos page: $run/dashboard-recent.png"
+  fi
+else
+  echo "note: the dashboard did not answer on 127.0.0.1:$dash_port (port taken? set PF_DEMO_DASHBOARD_PORT)"
+fi
 pf_log "retention job (pg_cron)"
 q -c "SELECT jobname, schedule, command FROM cron.job"
 if [ $keep -eq 1 ]; then
   echo; echo "Cluster left running: psql -h $run/sock -p $port -U postgres photofactory"
+  echo "Dashboard: http://127.0.0.1:$dash_port/"
   echo "Stop it with: runuser -u postgres -- $PF_PGBIN/pg_ctl -D $run/data stop"
 fi
