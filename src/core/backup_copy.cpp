@@ -1,3 +1,4 @@
+#include "core/unique_fd.hpp"
 #include "core/backup_copy.hpp"
 
 #include <fcntl.h>
@@ -26,15 +27,7 @@
 namespace pf {
 namespace {
 
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-};
+using Fd = pf::UniqueFd;
 
 constexpr size_t kChunk = 1 << 20;
 

@@ -1,3 +1,4 @@
+#include "core/unique_fd.hpp"
 #include "core/companions.hpp"
 
 #include <dirent.h>
@@ -33,12 +34,7 @@ std::string ios_key_stem(const std::string& stem) {
     return stem;
 }
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-};
+using Fd = pf::UniqueFd;
 
 }  // namespace
 

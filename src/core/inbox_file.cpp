@@ -1,3 +1,4 @@
+#include "core/unique_fd.hpp"
 #include "core/inbox_file.hpp"
 
 #include <fcntl.h>
@@ -44,12 +45,7 @@ int open_parent_dir(int root_fd, const std::string& rel_path, std::string* leaf)
 
 namespace {
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-};
+using Fd = pf::UniqueFd;
 
 InboxRead rejected(RejectReason r, std::string detail) {
     InboxRead out;

@@ -1,3 +1,4 @@
+#include "core/unique_fd.hpp"
 #include "core/move_recovery.hpp"
 
 #include <dirent.h>
@@ -16,15 +17,7 @@
 namespace pf {
 namespace {
 
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-};
+using Fd = pf::UniqueFd;
 
 bool stat_regular(int dirfd, const std::string& name, struct stat* st) {
     return dirfd >= 0 && fstatat(dirfd, name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st->st_mode);

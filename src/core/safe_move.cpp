@@ -1,3 +1,4 @@
+#include "core/unique_fd.hpp"
 #include "core/safe_move.hpp"
 
 #include "core/inbox_file.hpp"
@@ -23,20 +24,7 @@
 namespace pf {
 namespace {
 
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int release() {
-        int f = fd;
-        fd = -1;
-        return f;
-    }
-};
+using Fd = pf::UniqueFd;
 
 // 0, or the errno. Falls back to link+unlink where renameat2 is missing (old
 // kernels, some filesystems): link() never replaces either.

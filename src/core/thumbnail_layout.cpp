@@ -1,3 +1,4 @@
+#include "core/unique_fd.hpp"
 #include "core/thumbnail_layout.hpp"
 
 #include <fcntl.h>
@@ -12,20 +13,7 @@
 namespace pf {
 namespace {
 
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int release() {
-        int f = fd;
-        fd = -1;
-        return f;
-    }
-};
+using Fd = pf::UniqueFd;
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 

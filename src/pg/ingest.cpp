@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/unique_fd.hpp"
 #include "core/batch_plan.hpp"
 #include "core/companions.hpp"
 #include "core/errors.hpp"
@@ -485,12 +486,7 @@ void plan_step(void* arg) {
     }
 }
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-};
+using Fd = pf::UniqueFd;
 
 // Moves one file. Folders are fsynced afterwards, once per batch (dirsync_step).
 void move_step(void* arg) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/unique_fd.hpp"
 #include "core/backup_copy.hpp"
 #include "core/backup_target.hpp"
 #include "core/errors.hpp"
@@ -117,12 +118,7 @@ Datum pf_backup_restore_file(PG_FUNCTION_ARGS) {
             o.add("detail", detail);
             return o.str();
         };
-        struct Fd {
-            int fd = -1;
-            ~Fd() {
-                if (fd >= 0) close(fd);
-            }
-        } target, storage;
+        pf::UniqueFd target, storage;
         pf::MarkerCheck mc;
         target.fd = pf::open_backup_target(target_path, target_id, &mc);
         if (target.fd < 0) return answer("target_unavailable", std::string(target_path) + ": " + mc.detail);

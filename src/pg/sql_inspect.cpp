@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "core/unique_fd.hpp"
 #include "core/asset_json.hpp"
 #include "core/asset_reader.hpp"
 #include "core/filename_sanitize.hpp"
@@ -33,12 +34,7 @@ PG_FUNCTION_INFO_V1(pf_inspect_file);
 
 namespace {
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-};
+using Fd = pf::UniqueFd;
 
 // The configured root `path` lies below (nullptr: none), and the rest of it.
 // By name only; the walk from the root decides what is actually reached.

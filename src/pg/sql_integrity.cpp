@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/unique_fd.hpp"
 #include "core/errors.hpp"
 #include "core/inbox_file.hpp"
 #include "core/inbox_scan.hpp"
@@ -29,12 +30,7 @@ using namespace pf::pg;
 
 namespace {
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-};
+using Fd = pf::UniqueFd;
 
 // A stored file below photofactory.storage_dir is reached from the library
 // root one component at a time without following links (a folder swapped for
