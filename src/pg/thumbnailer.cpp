@@ -26,6 +26,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/root_guard.hpp"
 #include "core/imaging_runtime.hpp"
 #include "core/safe_move.hpp"
 #include "core/thumbnail_layout.hpp"
@@ -165,6 +166,27 @@ void failed(const char* id, const char* reason) {
     snprintf(g_count.last_failure, sizeof g_count.last_failure, "%s", reason);
 }
 
+// The library must not lie in the inbox, nor the inbox in it: the librarian
+// then refuses to ingest (core/root_guard), and the thumbnailer must not write
+// Thumbnails/ there either. Checked before anything is created. No C++ object
+// outlives the try block; nothing here calls PostgreSQL.
+bool roots_separate(char* why, size_t n) noexcept {
+    if (guc_inbox_dir == nullptr || guc_inbox_dir[0] == '\0') return true;
+    int in = open(guc_inbox_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int lib = open(guc_storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok = false;
+    try {
+        std::string c = pf::roots_conflict(guc_inbox_dir, in, guc_storage_dir, lib);
+        ok = c.empty();
+        if (!ok) snprintf(why, n, "Refusing to write renditions: %s", c.c_str());
+    } catch (...) {
+        snprintf(why, n, "Refusing to write renditions: the inbox and storage folders cannot be compared");
+    }
+    if (in >= 0) close(in);
+    if (lib >= 0) close(lib);
+    return ok;
+}
+
 // --- hooks ---------------------------------------------------------------
 
 bool thumbnailer_prepare(ServiceStatus* st) {
@@ -182,6 +204,11 @@ bool thumbnailer_prepare(ServiceStatus* st) {
         return false;
     }
     char err[kErrLen];
+    if (!roots_separate(err, sizeof err)) {
+        snprintf(st->status, sizeof st->status, "WARNING");
+        snprintf(st->detail, sizeof st->detail, "%s", err);
+        return false;
+    }
     if (!open_roots(guc_storage_dir, err, sizeof err)) {
         snprintf(st->status, sizeof st->status, "ERROR");
         snprintf(st->detail, sizeof st->detail, "%s", err);
