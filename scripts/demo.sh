@@ -31,7 +31,8 @@ mkdir -p "$run/Storage"
 dash_port=${PF_DEMO_DASHBOARD_PORT:-8642}
 # The dashboard on loopback; the Syncthing check stays off (no Syncthing here).
 pf_cluster_init "$run" "$port" "$(pf_server_conf photofactory "$run/Photos_Inbox" "$run/Storage")
-photofactory.dashboard_listen = '127.0.0.1:$dash_port'"
+photofactory.dashboard_listen = '127.0.0.1:$dash_port'
+photofactory.thumbnailer_workers = 1"
 pf_own "$run"
 [ $keep -eq 1 ] || trap 'pf_cluster_stop "$run"' EXIT
 pf_cluster_start "$run"

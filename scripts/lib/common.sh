@@ -32,5 +32,8 @@ photofactory.scan_interval = '5s'
 photofactory.min_free_space = '64MB'
 photofactory.syncthing_url = ''
 photofactory.dashboard_listen = ''
+# Off unless a test (or the demo) turns it on: tests that switch storage_dir
+# around would otherwise leave renditions under roots they abandon.
+photofactory.thumbnailer_workers = 0
 CONF
 }

@@ -7,6 +7,10 @@
 # file under a final name and no flag without both renditions.
 source "$(dirname "$0")/lib/assert.sh"
 
+# Test clusters start with the thumbnailer off (scripts/lib/common.sh): on from
+# here, for the rest of the suite.
+sql "ALTER SYSTEM SET photofactory.thumbnailer_workers = 1" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
 stage=$(mktemp -d "$PF_TEST_RUN/stage80.XXXX")
 drop() {  # drop SUBDIR: files staged in $stage/SUBDIR appear in the inbox at once, settled
   touch -d '-1 minute' "$stage/$1"/*

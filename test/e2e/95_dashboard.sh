@@ -29,6 +29,7 @@ chrome() {  # chrome OUT URL: the DOM after load, console messages in OUT.log
     --dump-dom "$2" >"$1" 2>"$1.log"
 }
 
+sql "ALTER SYSTEM SET photofactory.thumbnailer_workers = 1" >/dev/null
 sql "ALTER SYSTEM SET photofactory.dashboard_listen = '127.0.0.1:$port'" >/dev/null; reload
 ok "dashboard serving on $base" wait_for 30 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $base/) = 200 ]"
 ok "dashboard heartbeats as service 'dashboard'" wait_for 30 sql_is \
