@@ -14,6 +14,7 @@
 // The frames here are C-style (PostgreSQL errors longjmp through them): C++
 // work happens only inside the noexcept helpers, which keep no object alive
 // past their return.
+#include "pg/catalog_version.hpp"
 #include "pg/backup_worker.hpp"
 
 #include <fcntl.h>
@@ -655,10 +656,10 @@ void backup_main() {
         }
         if (ls.extension_missing) {
             if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory backup: waiting for CREATE EXTENSION photofactory in database \"%s\"",
+                ereport(LOG, (errmsg("photofactory backup: %s in database \"%s\"", catalog_wait_reason(),
                                      g_worker.database)));
             announced_wait = true;
-            pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION photofactory");
+            pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
             worker_sleep(5000);
             continue;
         }

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "pg/catalog_version.hpp"
 #include "pg/gucs.hpp"
 
 namespace pf::pg {
@@ -219,9 +220,10 @@ void tick_beat_step(void* arg) {
             (void)run_in_transaction("heartbeat", tick_beat_step, &t);
             if (t.no_extension) {
                 if (!announced_wait)
-                    ereport(LOG, (errmsg("photofactory %s: waiting for CREATE EXTENSION photofactory in database \"%s\"",
-                                         g_worker.label, g_worker.database)));
+                    ereport(LOG, (errmsg("photofactory %s: %s in database \"%s\"", g_worker.label,
+                                         catalog_wait_reason(), g_worker.database)));
                 announced_wait = true;
+                pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
                 worker_sleep(kMissingExtensionPollMs);
                 continue;
             }
@@ -301,10 +303,12 @@ void tick_beat_step(void* arg) {
 
         if (b.no_extension) {
             if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory %s: waiting for CREATE EXTENSION photofactory in database \"%s\"",
-                                     g_worker.label, g_worker.database)));
+                ereport(LOG, (errmsg("photofactory %s: %s in database \"%s\"", g_worker.label, catalog_wait_reason(),
+                                     g_worker.database)));
             announced_wait = true;
-            pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION photofactory");
+            // The same text as every worker: "waiting for CREATE EXTENSION ..." or
+            // "waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0, ...)".
+            pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
             worker_sleep(kMissingExtensionPollMs);
             continue;
         }
