@@ -92,9 +92,10 @@ out=$(pf_as_owner pg_restore -h "$run/sock" -p "$port" -U postgres --single-tran
         -L "$work/dump/restore.list" -d "$db" "$work/dump/pfr.dump" 2>&1)
 is "$out" "" "B: pg_restore into the fresh cluster succeeds, without errors"
 is "$(ledger_digest)" "$before" "B: every ledger row is back, byte for byte (timestamps too)"
-is "$(sql "UPDATE photofactory.media_assets SET is_thumbnailed = true, thumbnailed_at = '2000-01-01'
+# (curation: a flag with no file behind it, unlike thumbnails, which reconcile checks)
+is "$(sql "UPDATE photofactory.media_assets SET is_curated = true, curated_at = '2000-01-01'
             WHERE original_name = 'IMG_20210104_101010.jpg'
-           RETURNING thumbnailed_at > '2001-01-01' AND updated_at > ingested_at")" "t" \
+           RETURNING curated_at > '2001-01-01' AND updated_at > ingested_at")" "t" \
   "B: outside a restore, the guard trigger still sets the server-side times"
 ok "B: the heartbeat history is back" test "$(sql "SELECT count(*) FROM photofactory.system_status_history")" -ge "$history"
 
@@ -116,7 +117,9 @@ ok "B: a verification run on the restored ledger finishes" wait_for 60 sql_is \
   "SELECT status FROM photofactory.verification_runs WHERE id = $v" done
 is "$(sql "SELECT checked || ' ' || problems FROM photofactory.verification_runs WHERE id = $v")" "$((assets + 1)) 0" \
   "B: the restored ledger matches the library"
-is "$(sql "SELECT count(*) FROM photofactory.reconcile()")" "0" "B: reconcile finds nothing to fix"
+problems=$(sql "SELECT count(*) FROM photofactory.reconcile()")
+is "$problems" "0" "B: reconcile finds nothing to fix"
+[ "$problems" = 0 ] || sql "SELECT row_to_json(r) FROM photofactory.reconcile() r" | sed 's/^/#   /'
 
 # --- The ledger lost on purpose, rebuilt from the library ---------------------
 err=$(sql "DROP EXTENSION photofactory" 2>&1)
