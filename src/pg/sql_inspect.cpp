@@ -22,6 +22,7 @@
 #include "core/library_layout.hpp"
 #include "core/root_guard.hpp"
 #include "pg/boundary.hpp"
+#include "pg/library_database.hpp"
 #include "pg/core_setup.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
@@ -83,6 +84,10 @@ Datum pf_inspect_file(PG_FUNCTION_ARGS) {
     if (path[0] != '/')
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("path must be absolute: \"%s\"", path)));
     const bool anywhere = has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
+    // In another database than photofactory.database the inbox and storage
+    // hold another ledger's files: only a role that may read any server file
+    // anyway (pg_read_server_files, superusers) may look at them from there.
+    if (!anywhere) require_library_database("photofactory.inspect_file()");
 
     ensure_core_initialized();
     const pg_tz* zone = capture_zone();

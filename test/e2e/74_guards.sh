@@ -34,6 +34,9 @@ photofactory.adopt_orphan('$orphan') 55000
 photofactory.adopt_orphans() 55000
 photofactory.verify_assets() 55000
 photofactory.start_verification() 55000" "every function acting on the library raises 55000 in another database"
+err=$(other -c "SET ROLE photofactory_operator" -c "SELECT photofactory.inspect_file('$inbox/none.jpg')" 2>&1)
+ok "inspect_file: an operator of another database may not look at the library (55000)" \
+  grep -q "belongs to another database\|not available in database" <<<"$err"
 is "$(other -c "SELECT count(*) FROM photofactory.media_assets")" "0" "the other database's ledger stays empty"
 ok "the library database still works" test "$(sql "SELECT photofactory.ingest_now()")" -ge 1
 
