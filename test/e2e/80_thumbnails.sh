@@ -151,8 +151,16 @@ ok "thumbnailer killed with SIGKILL mid-batch (${done_before}/40 done)" kill -9 
 ok "server back after crash recovery" wait_for 60 sql_is "SELECT 1" 1
 ok "after the kill: every final-named rendition is a whole image" all_renditions_whole
 ok "after the kill: no asset marked without both renditions" no_flag_without_files
-ok "the restarted thumbnailer finishes the batch" wait_for 120 sql_is \
+# After crash recovery every worker restarts (5 s back-off) and the librarian
+# rescans first, which the thumbnailer yields to: allow a loaded CI machine time.
+ok "the restarted thumbnailer finishes the batch" wait_for 240 sql_is \
   "SELECT count(*) FROM photofactory.media_assets WHERE original_name LIKE 'IMG\_81__.jpg' AND is_thumbnailed" 40
+if [ "$(sql "SELECT count(*) FROM photofactory.media_assets WHERE original_name LIKE 'IMG\_81__.jpg' AND is_thumbnailed")" != 40 ]; then
+  sql "SELECT count(*) FILTER (WHERE is_thumbnailed) || ' done, ' || count(*) FILTER (WHERE has_errors) || ' with errors'
+         FROM photofactory.media_assets WHERE original_name LIKE 'IMG\_81__.jpg'" | sed 's/^/# /'
+  sql "SELECT row_to_json(f) FROM photofactory.thumbnail_failures f" | sed 's/^/# /'
+  sql "SELECT status || ' ' || coalesce(current_task, '') FROM photofactory.system_status WHERE service_name = 'thumbnailer'" | sed 's/^/# /'
+fi
 ok "finally: all renditions whole" all_renditions_whole
 ok "finally: every flag backed by both files" no_flag_without_files
 is "$(find "$thumbs" -name '.*.tmp' | wc -l)" "0" "no temporary left once the killed batch was redone"
