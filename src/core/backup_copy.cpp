@@ -17,9 +17,6 @@
 #include "core/safe_move.hpp"
 #include "core/sha256.hpp"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
@@ -30,16 +27,6 @@ namespace {
 using Fd = pf::UniqueFd;
 
 constexpr size_t kChunk = 1 << 20;
-
-// 0 or the errno. link()+unlink() where renameat2 is missing: link never replaces either.
-int rename_noreplace(int sdir, const char* sname, int ddir, const char* dname) {
-    if (syscall(SYS_renameat2, sdir, sname, ddir, dname, RENAME_NOREPLACE) == 0) return 0;
-    int e = errno;
-    if (e != EINVAL && e != ENOSYS) return e;
-    if (linkat(sdir, sname, ddir, dname, 0) != 0) return errno;
-    if (unlinkat(sdir, sname, 0) != 0) return errno;
-    return 0;
-}
 
 std::string temporary_name() {
     std::random_device rd;

@@ -26,17 +26,6 @@ namespace {
 
 using Fd = pf::UniqueFd;
 
-// 0, or the errno. Falls back to link+unlink where renameat2 is missing (old
-// kernels, some filesystems): link() never replaces either.
-int rename_noreplace(int sdir, const char* sname, int ddir, const char* dname) {
-    if (syscall(SYS_renameat2, sdir, sname, ddir, dname, RENAME_NOREPLACE) == 0) return 0;
-    int e = errno;
-    if (e != EINVAL && e != ENOSYS) return e;
-    if (linkat(sdir, sname, ddir, dname, 0) != 0) return errno;
-    if (unlinkat(sdir, sname, 0) != 0) return errno;  // both names point at the same inode: nothing lost
-    return 0;
-}
-
 std::string random_suffix() {
     std::random_device rd;
     char buf[24];
@@ -98,6 +87,15 @@ std::string copy_verified(int src_dirfd, const std::string& src_name, int dst_di
 }
 
 }  // namespace
+
+int rename_noreplace(int sdir, const char* sname, int ddir, const char* dname) {
+    if (syscall(SYS_renameat2, sdir, sname, ddir, dname, RENAME_NOREPLACE) == 0) return 0;
+    int e = errno;
+    if (e != EINVAL && e != ENOSYS) return e;
+    if (linkat(sdir, sname, ddir, dname, 0) != 0) return errno;
+    if (unlinkat(sdir, sname, 0) != 0) return errno;  // both names point at the same inode: nothing lost
+    return 0;
+}
 
 int open_dir_nofollow(int parent_dirfd, const std::string& name) {
     int fd = openat(parent_dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -22,6 +22,11 @@ int open_dir_nofollow(int parent_dirfd, const std::string& name);
 // (photofactory.storage_mode); 0 leaves them 0750 minus the umask.
 int ensure_dir_path(int root_dirfd, const std::string& rel_path, bool fsync_created, mode_t dir_mode = 0);
 
+// Renames sdir/sname to ddir/dname unless dname exists: 0, or the errno
+// (EEXIST when taken). Falls back to link+unlink where renameat2 is missing
+// (old kernels, some filesystems): link() never replaces either.
+int rename_noreplace(int sdir, const char* sname, int ddir, const char* dname);
+
 void fsync_fd(int fd);
 void fsync_dir(int dirfd);
 
