@@ -46,7 +46,9 @@ wait_busy() {
 # returns once the server accepts connections again.
 kill_a_librarian() {
   local pid
-  pid=$(pgrep -f "photofactory librarian" | sort -R | head -1)
+  # Only this cluster's children: other clusters on the machine (helpers,
+  # a bench) have librarians too.
+  pid=$(pgrep -P "$(postmaster_pid)" -f "photofactory librarian" | sort -R | head -1)
   [ -n "$pid" ] || return 1
   kill -9 "$pid"
   sleep 1
