@@ -32,6 +32,38 @@ int64 g_generation = -1;  // places_dataset.generation the index was built from
 TimestampTz g_loaded_at = 0;
 bool g_warned_no_places = false;
 
+// One statement per batch: the answers go to asset_places and the assets are
+// marked, planned once per worker (SPI_keepplan; the plan cache re-plans it if
+// the tables change). The mark writes what the guard trigger would make of it
+// (flag, its timestamp, updated_at), so media_assets_guard_update's WHEN skips
+// the trigger function (section 4a-ii of the update script); same rows as
+// mark_geocoded(uuid[]): the given ids not geocoded yet. Returns the rows
+// written to asset_places and the assets newly marked.
+constexpr const char* kWriteAndMarkSql =
+    "WITH x AS ("
+    "  SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int4[]),"
+    "                           pg_catalog.unnest($3::pg_catalog.float8[])) AS x(id, place, km)"
+    "), w AS ("
+    "  INSERT INTO photofactory.asset_places AS ap"
+    "   (asset_id, place_id, city, admin1, admin2, country_code, country_name, distance_km,"
+    "    dataset_generation, geocoded_at)"
+    "  SELECT x.id, p.id, p.name, p.admin1, p.admin2, p.country_code, p.country_name, x.km, $4,"
+    "         pg_catalog.now()"
+    "    FROM x LEFT JOIN photofactory.places AS p ON p.id OPERATOR(pg_catalog.=) x.place"
+    "  ON CONFLICT (asset_id) DO UPDATE SET place_id = EXCLUDED.place_id, city = EXCLUDED.city,"
+    "    admin1 = EXCLUDED.admin1, admin2 = EXCLUDED.admin2, country_code = EXCLUDED.country_code,"
+    "    country_name = EXCLUDED.country_name, distance_km = EXCLUDED.distance_km,"
+    "    dataset_generation = EXCLUDED.dataset_generation, geocoded_at = EXCLUDED.geocoded_at"
+    "  RETURNING 1"
+    "), u AS ("
+    "  UPDATE photofactory.media_assets AS a"
+    "     SET is_geocoded = true, geocoded_at = pg_catalog.now(), updated_at = pg_catalog.now()"
+    "   WHERE a.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[]) AND NOT a.is_geocoded"
+    "  RETURNING 1"
+    ")"
+    " SELECT (SELECT pg_catalog.count(*) FROM w), (SELECT pg_catalog.count(*) FROM u)";
+SPIPlanPtr g_write_plan = nullptr;
+
 // Results of the batch in hand, by claim row.
 int32 g_place[kBatchSize];
 double g_km[kBatchSize];
@@ -233,26 +265,19 @@ void geocoder_complete(const pg_uuid_t* ids, const bool* ok, int from, int to) {
     args[1] = PointerGetDatum(construct_md_array(placed, place_null, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
     args[2] = PointerGetDatum(construct_array(kmd, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
     args[3] = Int64GetDatum(g_generation);
-    Oid types[4] = {UUIDARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT8OID};
-    int rc = SPI_execute_with_args(
-        "INSERT INTO photofactory.asset_places AS ap"
-        " (asset_id, place_id, city, admin1, admin2, country_code, country_name, distance_km,"
-        "  dataset_generation, geocoded_at)"
-        " SELECT x.id, p.id, p.name, p.admin1, p.admin2, p.country_code, p.country_name, x.km, $4,"
-        "        pg_catalog.now()"
-        "   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int4[]),"
-        "                   pg_catalog.unnest($3::pg_catalog.float8[])) AS x(id, place, km)"
-        "   LEFT JOIN photofactory.places AS p ON p.id OPERATOR(pg_catalog.=) x.place"
-        " ON CONFLICT (asset_id) DO UPDATE SET place_id = EXCLUDED.place_id, city = EXCLUDED.city,"
-        "   admin1 = EXCLUDED.admin1, admin2 = EXCLUDED.admin2, country_code = EXCLUDED.country_code,"
-        "   country_name = EXCLUDED.country_name, distance_km = EXCLUDED.distance_km,"
-        "   dataset_generation = EXCLUDED.dataset_generation, geocoded_at = EXCLUDED.geocoded_at",
-        4, types, args, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT || SPI_processed != static_cast<uint64>(m))
-        elog(ERROR, "writing asset_places failed: %s", SPI_result_code_string(rc));
-    rc = SPI_execute_with_args("SELECT photofactory.mark_geocoded($1::pg_catalog.uuid[])", 1, types, args,
-                               nullptr, false, 0);
-    if (rc != SPI_OK_SELECT) elog(ERROR, "photofactory.mark_geocoded failed: %s", SPI_result_code_string(rc));
+    bool count_null;
+    if (g_write_plan == nullptr) {
+        Oid types[4] = {UUIDARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT8OID};
+        SPIPlanPtr plan = SPI_prepare(kWriteAndMarkSql, 4, types);
+        if (plan == nullptr) elog(ERROR, "preparing the geocoder's write failed: %s", SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0) elog(ERROR, "keeping the geocoder's write plan failed");
+        g_write_plan = plan;
+    }
+    int rc = SPI_execute_plan(g_write_plan, args, nullptr, false, 0);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "writing asset_places and marking failed: %s", SPI_result_code_string(rc));
+    int64 written = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &count_null));
+    if (written != m) elog(ERROR, "writing asset_places wrote %lld rows for %d assets", static_cast<long long>(written), m);
 }
 
 // A unit that cannot be geocoded (its error is recorded) leaves the queue:
