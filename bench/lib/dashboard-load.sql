@@ -28,7 +28,8 @@ SELECT s.name,
            + g.n * interval '30 seconds' + s.k * interval '1.7 seconds'
   FROM unnest(ARRAY['factory-db', 'verifier', 'librarian', 'geocoder', 'thumbnailer', 'backup', 'syncthing',
                     'dashboard']) WITH ORDINALITY AS s(name, k),
-       generate_series(0, current_setting('pfbench.days')::int * 2880 - 1) AS g(n);
+       generate_series(0, current_setting('pfbench.days')::int * 2880 - 1) AS g(n)
+ ORDER BY g.n, s.k;  -- in time order, as heartbeats are appended
 
 -- Places for the geocoded assets that have none yet (when the geocoder phase
 -- did not run): what the recent-photos grid and a photo's page join.
