@@ -617,9 +617,11 @@ bench_ledger_phase() {
   read -r n size tx <<<"$stats"
   bench_record section=ledger_load rows="$n" total_relation_bytes="$size" transactions="$tx" t_start="$t0" t_end="$t1"
   mkdir -p "$ARTIFACTS/plans" "$RUN/queries"
-  # The geocoder phase uses this ledger, after the queries (bench/lib/geocoder.sh).
+  # The geocoder and dashboard phases use this ledger, after the queries
+  # (bench/lib/geocoder.sh, bench/lib/dashboard.sh).
   if ! want ledger; then
-    bench_geocoder_phase || bench_fail geocoder "geocoder phase failed"
+    if want geocoder; then bench_geocoder_phase || bench_fail geocoder "geocoder phase failed"; fi
+    if want dashboard; then bench_dashboard_phase || bench_fail dashboard "dashboard phase failed"; fi
     bench_cluster_down; rm -rf "$RUN/ledger"; return 0
   fi
   perl "$BENCH_LIB/ledger-queries.pl" split "$BENCH_LIB/ledger-queries.sql" "$RUN/queries" "$PF_BENCH_QUERY_RUNS" \
@@ -640,6 +642,7 @@ bench_ledger_phase() {
     perl "$BENCH_LIB/ledger-queries.pl" parse "$q" "$ARTIFACTS/plans/$qname.txt" "$(bench_busy "$m0" "$m1")" >>"$RESULTS"
   done <"$RUN/queries/list"
   if want geocoder; then bench_geocoder_phase || bench_fail geocoder "geocoder phase failed"; fi
+  if want dashboard; then bench_dashboard_phase || bench_fail dashboard "dashboard phase failed"; fi
   bench_cluster_down
   rm -rf "$RUN/ledger"
 }

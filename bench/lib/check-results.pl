@@ -38,8 +38,19 @@ my $g = $r->{geocoder} || {};
 push @problems, 'geocoder: no worker throughput' unless $g->{worker_assets_s};
 push @problems, 'geocoder: no earth_distance lookups' unless $g->{immich_lookups};
 push @problems, "geocoder: $g->{named} of $g->{queued} assets named" if $g->{queued} && $g->{named} != $g->{queued};
+my $d = $r->{dashboard} || {};
+my %route = map { $_->{route} => $_ } @{ $d->{routes} || [] };
+for my $name (qw(health factory recent_first recent_deep photo curation api_status metrics thumbnail preview)) {
+    my $x = $route{$name} or do { push @problems, "dashboard: no timings of $name"; next };
+    push @problems, "dashboard: $name answered $x->{codes}" unless $x->{codes} eq '200';
+    push @problems, "dashboard: $name: $x->{timed} of $x->{requests} responses had Server-Timing"
+        unless $x->{requests} > 0 && $x->{timed} == $x->{requests};
+}
+push @problems, "dashboard: $d->{curated} of $d->{curation_requests} assets curated"
+    unless $d->{curation_requests} && $d->{curated} == $d->{curation_requests};
+push @problems, 'dashboard: no refresh timings' unless $d->{refresh_slow} && $d->{refresh_slow}{runs};
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
-printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries\n",
-    $file, scalar(split ' ', $workers), scalar @{ $r->{latency}{samples_ms} }, scalar @$q;
+printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries, %d dashboard routes\n",
+    $file, scalar(split ' ', $workers), scalar @{ $r->{latency}{samples_ms} }, scalar @$q, scalar keys %route;
 exit 0;

@@ -159,6 +159,28 @@ if (my ($g) = grep { $_->{section} eq 'geocoder' } @raw) {
     $geo{ratio} = r2(rate($geo{worker_assets_s}, $geo{immich_lookups_s}), 1) if $geo{immich_lookups_s};
 }
 
+# Dashboard (bench/lib/dashboard.sh): server time per route, and the refreshes of its cached figures.
+my %dash;
+if (my ($d) = grep { $_->{section} eq 'dashboard_load' } @raw) {
+    my $med = sub { my @s = sort { $a <=> $b } @_; return @s ? $s[ $#s / 2 ] : undef; };
+    my $ms = sub { return [ map { $_ * 1000 } split ' ', ($_[0] // '') ]; };
+    %dash = (days => $d->{days}, history_rows => $d->{history_rows}, load_s => r2($d->{t_end} - $d->{t_start}, 1),
+             curated => $d->{curated}, curation_requests => $d->{curation_requests});
+    for my $k (qw(fast slow)) {
+        my $v = $ms->($d->{"refresh_${k}_s"});
+        $dash{"refresh_$k"} = { runs => scalar @$v, median_ms => r2($med->(@$v), 1), max_ms => @$v ? r2(max(@$v), 1) : undef };
+    }
+    for my $r (grep { $_->{section} eq 'dashboard' } @raw) {
+        my @sv = split ' ', $r->{server_ms} // '';
+        my @tt = split ' ', $r->{ttfb_ms} // '';
+        my @codes = split ' ', $r->{codes} // '';
+        push @{ $dash{routes} }, { route => $r->{route}, path => $r->{path}, requests => scalar @codes,
+            codes => join(',', sort keys %{ { map { $_ => 1 } @codes } }), timed => scalar @sv,
+            server_median_ms => r2($med->(@sv), 2), server_max_ms => @sv ? r2(max(@sv), 2) : undef,
+            ttfb_median_ms => r2($med->(@tt), 2), ttfb_max_ms => @tt ? r2(max(@tt), 2) : undef };
+    }
+}
+
 # Targets.
 my @t;
 sub target {
@@ -218,11 +240,21 @@ sub target {
     target('geocoder_vs_immich', 'geocoder: >= 10x Immich-style ORDER BY earth_distance lookups per asset', $ratio,
            defined $ratio ? sprintf('%.1fx (worker end to end %.0f/s vs lookups alone %.0f/s)', $ratio, $gr, $geo{immich_lookups_s}) : '-',
            defined $ratio && $ratio >= 10);
+    my @dr = grep { defined $_->{server_max_ms} } @{ $dash{routes} || [] };
+    my $dw = @dr ? (sort { $b->{server_max_ms} <=> $a->{server_max_ms} } @dr)[0] : undef;
+    target('dashboard_pages', sprintf('dashboard: every page < 100 ms server time (%s-asset ledger, %s days of heartbeats; max of %s)',
+                                      $ledger{rows} // '?', $dash{days} // '?', $dw ? $dw->{requests} : '?'),
+           $dw ? $dw->{server_max_ms} : undef,
+           $dw ? sprintf('worst %s: max %.1f ms (median %.1f); %d of %d routes under 100 ms; refresh fast/slow max %s/%s ms',
+                         $dw->{route}, $dw->{server_max_ms}, $dw->{server_median_ms},
+                         scalar(grep { $_->{server_max_ms} < 100 } @dr), scalar @dr,
+                         $dash{refresh_fast}{max_ms} // '?', $dash{refresh_slow}{max_ms} // '?') : '-',
+           $dw && $dw->{server_max_ms} < 100);
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
 my @warnings = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'warning' } @raw;
-my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, targets => \@t,
+my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, dashboard => \%dash, targets => \@t,
            failures => \@failures, warnings => \@warnings, raw => \@raw);
 if (defined $out) {
     open my $o, '>', $out or die "$out: $!\n";
@@ -307,6 +339,19 @@ if (%geo) {
          . "(%s named); Immich-style earth_distance lookups: %s in %.2f s = %.0f/s (%s found); ratio %sx\n\n",
         $geo{places}, $geo{load_s}, $geo{queued}, $geo{worker_s}, $geo{worker_assets_s}, $geo{named},
         $geo{immich_lookups}, $geo{immich_s}, $geo{immich_lookups_s}, $geo{immich_found}, $geo{ratio} // '?';
+}
+if (%dash) {
+    printf "Dashboard: %s history rows (%s days) loaded in %.1f s; server time (Server-Timing) and curl's time to first byte:\n",
+        $dash{history_rows} // '?', $dash{days} // '?', $dash{load_s} // 0;
+    printf "  %-13s %-6s %5s %11s %11s %10s %10s  %s\n", 'route', 'codes', 'n', 'median ms', 'max ms', 'ttfb med', 'ttfb max', '< 100 ms';
+    for my $r (@{ $dash{routes} || [] }) {
+        printf "  %-13s %-6s %5d %11s %11s %10s %10s  %s\n", $r->{route}, $r->{codes}, $r->{requests},
+            map({ defined $_ ? sprintf('%.2f', $_) : '-' } $r->{server_median_ms}, $r->{server_max_ms}, $r->{ttfb_median_ms}, $r->{ttfb_max_ms}),
+            !defined $r->{server_max_ms} ? '-' : $r->{server_max_ms} < 100 ? 'PASS' : 'FAIL';
+    }
+    printf "  cached figures, refreshed by the loop (holds up requests meanwhile): fast median %s / max %s ms, slow median %s / max %s ms (%d runs)\n\n",
+        map({ $_ // '-' } $dash{refresh_fast}{median_ms}, $dash{refresh_fast}{max_ms}, $dash{refresh_slow}{median_ms}, $dash{refresh_slow}{max_ms}),
+        $dash{refresh_slow}{runs} // 0;
 }
 print "Targets (issue #5; annotations, not test results):\n";
 printf "  %-4s  %-78s %s\n", $_->{verdict}, $_->{target}, $_->{shown} for @t;

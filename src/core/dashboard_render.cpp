@@ -312,18 +312,59 @@ std::string render_message(int status, const std::string& title, const std::stri
     return page(title, "", "<p>" + escape(text) + "</p><p class=\"muted\">HTTP " + std::to_string(status) + "</p>", ctx);
 }
 
+namespace {
+
+std::string prom_label(const std::string& v) {  // Prometheus label value escaping
+    std::string out;
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+std::string catalog_ready_metric(bool ready) {
+    return std::string("# HELP photofactory_catalog_ready 1 when this database's photofactory catalog is the version "
+                       "the library needs; 0 while it waits for CREATE EXTENSION or ALTER EXTENSION photofactory "
+                       "UPDATE.\n# TYPE photofactory_catalog_ready gauge\nphotofactory_catalog_ready ") +
+           (ready ? "1" : "0") + "\n";
+}
+
+}  // namespace
+
+std::string render_waiting(const std::string& reason) {
+    PageContext ctx;
+    return page("Waiting for the database", "",
+                "<p class=\"status WARNING\">" + escape(reason) + "</p>"
+                "<p>The dashboard reads nothing from this database until its photofactory catalog is the "
+                "version this server's library needs; every photofactory worker waits the same way and changes "
+                "nothing.</p><p>An administrator runs, in the library's database, <code>ALTER EXTENSION "
+                "photofactory UPDATE;</code> (or <code>CREATE EXTENSION photofactory;</code> when it is not "
+                "there yet). The pages come back by themselves, no restart needed: reload this page.</p>"
+                "<p class=\"muted\">HTTP 503</p>",
+                ctx);
+}
+
+std::string render_metrics_waiting(const std::string& reason) {
+    return catalog_ready_metric(false) +
+           "# HELP photofactory_catalog_waiting Why the photofactory workers and the dashboard are waiting.\n"
+           "# TYPE photofactory_catalog_waiting gauge\nphotofactory_catalog_waiting{reason=\"" +
+           prom_label(reason) + "\"} 1\n";
+}
+
+std::string render_api_waiting(const std::string& reason) {
+    json out = json::object();
+    out["catalog"] = {{"ready", false}, {"reason", reason}};
+    out["dashboard"] = {{"status", "WARNING"}, {"current_task", "Dashboard: " + reason}};
+    out["services"] = json::array();
+    return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 std::string render_metrics(const std::string& text) {
     json j = parse(text);
-    auto label = [](const std::string& v) {  // Prometheus label value escaping
-        std::string out;
-        for (char c : v) {
-            if (c == '\\') out += "\\\\";
-            else if (c == '"') out += "\\\"";
-            else if (c == '\n') out += "\\n";
-            else out += c;
-        }
-        return out;
-    };
+    const auto& label = prom_label;
     std::string out;
     out += "# HELP photofactory_service_up 1 when the service's last heartbeat is at most 180 s old and not ERROR.\n"
            "# TYPE photofactory_service_up gauge\n";
@@ -352,6 +393,21 @@ std::string render_metrics(const std::string& text) {
     out += "# HELP photofactory_ingested_last_hour Assets ingested in the last hour.\n"
            "# TYPE photofactory_ingested_last_hour gauge\nphotofactory_ingested_last_hour " +
            count(num(j, "ingested_1h")) + "\n";
+    // The cached figures' refreshes run in the dashboard's one loop: a slow
+    // one holds up every request that arrives meanwhile.
+    const json refresh = j.value("refresh", json::object());
+    out += "# HELP photofactory_dashboard_refresh_seconds How long the dashboard's last refresh of its cached "
+           "figures took (fast: queues, every 30 s; slow: uptime, timeline, daily counts, every 5 min).\n"
+           "# TYPE photofactory_dashboard_refresh_seconds gauge\n";
+    for (const char* k : {"fast", "slow"})
+        out += std::string("photofactory_dashboard_refresh_seconds{stats=\"") + k + "\"} " +
+               fmt("%.6f", num(refresh, (std::string(k) + "_ms").c_str()) / 1000.0) + "\n";
+    out += "# HELP photofactory_dashboard_refreshes_total Refreshes of the dashboard's cached figures.\n"
+           "# TYPE photofactory_dashboard_refreshes_total counter\n";
+    for (const char* k : {"fast", "slow"})
+        out += std::string("photofactory_dashboard_refreshes_total{stats=\"") + k + "\"} " +
+               count(num(refresh, (std::string(k) + "_runs").c_str())) + "\n";
+    out += catalog_ready_metric(true);
     return out;
 }
 
@@ -371,6 +427,7 @@ std::string render_api_status(const std::string& text) {
     out["assets"] = num(j, "assets");
     out["assets_with_errors"] = num(j, "errors_total");
     out["ingested_last_hour"] = num(j, "ingested_1h");
+    out["catalog"] = {{"ready", true}};
     return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

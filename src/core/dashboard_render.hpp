@@ -27,6 +27,15 @@ std::string render_message(int http_status, const std::string& title, const std:
 std::string render_metrics(const std::string& json);     // Prometheus text format 0.0.4
 std::string render_api_status(const std::string& json);  // JSON
 
+// While this database's photofactory catalog is missing or older than the
+// library needs (the glue's catalog_wait_reason(), e.g. "waiting for ALTER
+// EXTENSION photofactory UPDATE (catalog 0.1.0, library needs 0.2.0)"), the
+// dashboard reads nothing else: these say why, escaped, and that it resumes
+// by itself once the catalog is updated.
+std::string render_waiting(const std::string& reason);          // HTML (served as 503)
+std::string render_metrics_waiting(const std::string& reason);  // photofactory_catalog_ready 0
+std::string render_api_waiting(const std::string& reason);      // JSON, catalog.ready = false
+
 // The one stylesheet (served as /static/style.css: the CSP forbids inline styles).
 const std::string& stylesheet();
 

@@ -12,6 +12,12 @@
 //    runs through noexcept wrappers that return malloc'd plain buffers.
 //  - Pages run in read-only transactions with statement_timeout; only
 //    curation writes, as photofactory_operator, with auth and a CSRF token.
+//  - While the database's catalog is missing or older than the library needs
+//    (a new .so before ALTER EXTENSION photofactory UPDATE), the worker waits
+//    like every other one: no heartbeat, no query of the ledger; the pages say
+//    why (503), /metrics says photofactory_catalog_ready 0. A page request
+//    looks at the catalog again, so the pages come back the moment the update
+//    commits, without a restart.
 #include "pg/dashboard_worker.hpp"
 
 #include <arpa/inet.h>
@@ -34,6 +40,7 @@
 #include "core/dashboard_route.hpp"
 #include "core/open_beneath.hpp"
 #include "pg/boundary.hpp"
+#include "pg/catalog_version.hpp"
 #include "pg/dashboard_queries.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
@@ -93,6 +100,8 @@ struct Stats {
     char* fast;        // malloc'd JSON text or nullptr
     char* slow;
     TimestampTz fast_at, slow_at;
+    double fast_ms, slow_ms;       // how long the last refresh of each took (it holds up the loop)
+    int64 fast_runs, slow_runs;
     double trend[4][kTrendSamples];
     int trend_n;
 };
@@ -104,6 +113,9 @@ char g_problem[512] = "";           // why it is not serving, for the heartbeat
 dash::CsrfKey* g_csrf = nullptr;    // process lifetime
 int64 g_requests = 0;
 bool g_has_places = false, g_has_thumbs = false;
+bool g_catalog_ok = false;          // the catalog is what this library needs
+char g_wait_reason[256] = "waiting for CREATE EXTENSION photofactory";
+instr_time g_request_start;         // for the Server-Timing header
 
 // --- C++ through noexcept wrappers: plain results, malloc'd buffers ---
 
@@ -183,6 +195,20 @@ char* message_page(int status, const char* title, const char* text, size_t* len)
     } catch (...) {
         return nullptr;
     }
+}
+
+enum class WaitView { Html, Metrics, Api };
+
+char* waiting_view(WaitView v, const char* reason, size_t* len) noexcept {
+    try {
+        switch (v) {
+            case WaitView::Html: return dup_string(dash::render_waiting(reason), len);
+            case WaitView::Metrics: return dup_string(dash::render_metrics_waiting(reason), len);
+            case WaitView::Api: return dup_string(dash::render_api_waiting(reason), len);
+        }
+    } catch (...) {
+    }
+    return nullptr;
 }
 
 bool auth_ok(const char* presented) noexcept {
@@ -271,10 +297,20 @@ bool run_query(QueryArgs* q, char* err, size_t errlen) {
 
 // --- statistics cache ---
 
+double ms_since(const instr_time& start) {
+    instr_time now;
+    INSTR_TIME_SET_CURRENT(now);
+    INSTR_TIME_SUBTRACT(now, start);
+    return INSTR_TIME_GET_MILLISEC(now);
+}
+
 void refresh_stats(bool force) {
+    if (!g_catalog_ok) return;
     TimestampTz now = GetCurrentTimestamp();
     char err[256];
+    instr_time t0;
     if (force || g_stats.fast == nullptr || TimestampDifferenceExceeds(g_stats.fast_at, now, kFastStatsMs)) {
+        INSTR_TIME_SET_CURRENT(t0);
         QueryArgs q{};
         q.sql = dashq::kFastStats;
         q.read_only = true;
@@ -294,8 +330,11 @@ void refresh_stats(bool force) {
             g_stats.trend_n++;
         }
         g_stats.fast_at = now;
+        g_stats.fast_ms = ms_since(t0);
+        g_stats.fast_runs++;
     }
     if (force || g_stats.slow == nullptr || TimestampDifferenceExceeds(g_stats.slow_at, now, kSlowStatsMs)) {
+        INSTR_TIME_SET_CURRENT(t0);
         QueryArgs q{};
         q.sql = dashq::kSlowStats;
         q.read_only = true;
@@ -304,6 +343,8 @@ void refresh_stats(bool force) {
             g_stats.slow = q.result;
         }
         g_stats.slow_at = now;
+        g_stats.slow_ms = ms_since(t0);
+        g_stats.slow_runs++;
     }
 }
 
@@ -327,7 +368,12 @@ void extra_json(char* out, size_t outlen) {
         free_b = static_cast<double>(sv.f_bavail) * sv.f_frsize;
         total_b = static_cast<double>(sv.f_blocks) * sv.f_frsize;
     }
-    if (pos < outlen) snprintf(out + pos, outlen - pos, "},\"storage_free\":%.0f,\"storage_total\":%.0f}", free_b, total_b);
+    if (pos < outlen)
+        snprintf(out + pos, outlen - pos,
+                 "},\"storage_free\":%.0f,\"storage_total\":%.0f,\"refresh\":{\"fast_ms\":%.3f,\"slow_ms\":%.3f,"
+                 "\"fast_runs\":%lld,\"slow_runs\":%lld}}",
+                 free_b, total_b, g_stats.fast_ms, g_stats.slow_ms, static_cast<long long>(g_stats.fast_runs),
+                 static_cast<long long>(g_stats.slow_runs));
 }
 
 // --- HTTP ---
@@ -338,8 +384,16 @@ struct Conn {
     bool too_big;
 };
 
+// Server time of this request so far (from the access handler's entry), for
+// the bench and the browser's devtools.
+void add_server_timing(MHD_Response* r) {
+    char v[64];
+    snprintf(v, sizeof v, "app;dur=%.3f", ms_since(g_request_start));
+    MHD_add_response_header(r, "Server-Timing", v);
+}
+
 MHD_Result send_buffer(MHD_Connection* c, unsigned status, char* buf, size_t len, const char* type,
-                       const char* cache) {
+                       const char* cache, const char* retry_after = nullptr) {
     if (buf == nullptr) {
         static char oom[] = "Internal error\n";
         MHD_Response* r = MHD_create_response_from_buffer(strlen(oom), oom, MHD_RESPMEM_PERSISTENT);
@@ -360,6 +414,8 @@ MHD_Result send_buffer(MHD_Connection* c, unsigned status, char* buf, size_t len
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    if (retry_after != nullptr) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    add_server_timing(r);
     MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -486,12 +542,45 @@ MHD_Result serve_thumb(MHD_Connection* c, const PlainRoute& r) {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=86400");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
+    add_server_timing(resp);
     MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
+// --- the catalog ---
+
+void note_catalog(bool ready) {
+    bool was = g_catalog_ok;
+    g_catalog_ok = ready;
+    if (!ready) snprintf(g_wait_reason, sizeof g_wait_reason, "%s", catalog_wait_reason());
+    if (ready && !was) refresh_stats(true);  // the probes (places, thumbnails) too
+}
+
+void catalog_check_step(void* arg) { *static_cast<bool*>(arg) = extension_ready(); }
+
+// For a request while waiting: has the update committed since? One look at
+// pg_extension, so the pages work again at once, not at the next heartbeat.
+bool catalog_ok_now() {
+    if (g_catalog_ok) return true;
+    bool ready = false;
+    if (run_in_transaction("dashboard catalog check", catalog_check_step, &ready)) note_catalog(ready);
+    return g_catalog_ok;
+}
+
+MHD_Result send_waiting(MHD_Connection* c, dash::Page page) {
+    WaitView v = page == dash::Page::Metrics ? WaitView::Metrics : page == dash::Page::ApiStatus ? WaitView::Api : WaitView::Html;
+    size_t len = 0;
+    char* body = waiting_view(v, g_wait_reason, &len);
+    // Prometheus keeps scraping a 200 (photofactory_catalog_ready 0); a
+    // health check of /api/status or a browser sees 503 and when to retry.
+    if (v == WaitView::Metrics) return send_buffer(c, 200, body, len, "text/plain; version=0.0.4; charset=utf-8", "no-store");
+    return send_buffer(c, 503, body, len, v == WaitView::Api ? "application/json" : "text/html; charset=utf-8",
+                       "no-store", "10");
+}
+
 MHD_Result handle(MHD_Connection* c, const char* url, const char* method, Conn* conn) {
+    INSTR_TIME_SET_CURRENT(g_request_start);
     g_requests++;
     bool needs_auth = !listen_is_loopback(g_bound);
     bool authed = presented_auth(c);
@@ -500,6 +589,9 @@ MHD_Result handle(MHD_Connection* c, const char* url, const char* method, Conn* 
 
     PlainRoute r = route_of(method, url);
     char err[256] = "";
+    bool needs_db = r.page != dash::Page::NotFound && r.page != dash::Page::MethodNotAllowed &&
+                    r.page != dash::Page::Stylesheet;
+    if (needs_db && !catalog_ok_now()) return send_waiting(c, r.page);
     switch (r.page) {
         case dash::Page::NotFound: return send_message(c, 404, "Not found", "There is no such page.");
         case dash::Page::MethodNotAllowed:
@@ -667,7 +759,7 @@ void apply_settings() {
 struct Beat {
     const char* status;
     char task[640];
-    bool missing;
+    bool missing;  // the catalog is missing or too old: nothing was written
 };
 
 void beat_step(void* arg) {
@@ -709,12 +801,14 @@ namespace {
     WaitEventSet* set = nullptr;
     int set_fd = -2;
     TimestampTz next_beat = 0;
-    bool waiting_logged = false;
+    char logged_reason[256] = "";
     while (!worker_should_exit()) {
+        bool reloaded = false;
         if (worker_reload_if_pending()) {
             snprintf(timeout, sizeof timeout, "%d", guc_statement_timeout_ms);
             SetConfigOption("statement_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
             if (g_daemon != nullptr && strcmp(guc_listen ? guc_listen : "", g_bound) != 0) stop_server();
+            reloaded = true;
         }
         apply_settings();
 
@@ -722,21 +816,25 @@ namespace {
         if (now >= next_beat) {
             Beat b{"OK", "", false};
             if (g_daemon != nullptr) {
-                refresh_stats(false);
+                refresh_stats(reloaded);
                 snprintf(b.task, sizeof b.task, "Dashboard: serving http://%s/ (%lld requests so far)", g_bound,
                          static_cast<long long>(g_requests));
             } else {
                 b.status = g_problem[0] ? "ERROR" : "WARNING";
                 snprintf(b.task, sizeof b.task, "Dashboard: %s", g_problem[0] ? g_problem : "not serving");
             }
-            if (run_in_transaction("dashboard heartbeat", beat_step, &b) && b.missing) {
-                if (!waiting_logged)
-                    ereport(LOG, (errmsg("photofactory dashboard: waiting for CREATE EXTENSION photofactory")));
-                waiting_logged = true;
+            if (run_in_transaction("dashboard heartbeat", beat_step, &b)) {
+                note_catalog(!b.missing);
+                // One line per reason, as every worker logs its wait.
+                if (b.missing && strcmp(logged_reason, g_wait_reason) != 0)
+                    ereport(LOG, (errmsg("photofactory dashboard: %s in database \"%s\"", g_wait_reason,
+                                         g_worker.database)));
+                snprintf(logged_reason, sizeof logged_reason, "%s", b.missing ? g_wait_reason : "");
             }
             next_beat = TimestampTzPlusMilliseconds(now, static_cast<long>(guc_heartbeat_interval_s) * 1000L);
         } else if (g_daemon != nullptr) {
-            refresh_stats(false);
+            // A reload refreshes the figures at once (and lets bench/ time a refresh).
+            refresh_stats(reloaded);
         }
 
         // Rebuild the wait set when the daemon (and so its epoll fd) changed.
@@ -761,7 +859,8 @@ namespace {
         }
         if (wait_ms < 0) wait_ms = 0;
         WaitEvent ev[3];
-        pgstat_report_activity(STATE_IDLE, nullptr);
+        // While waiting, pg_stat_activity says why, in every worker's words.
+        pgstat_report_activity(STATE_IDLE, g_catalog_ok ? nullptr : g_wait_reason);
         int n = WaitEventSetWait(set, wait_ms, ev, 3, PG_WAIT_EXTENSION);
         for (int i = 0; i < n; i++)
             if (ev[i].events & WL_LATCH_SET) ResetLatch(MyLatch);

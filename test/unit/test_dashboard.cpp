@@ -3,6 +3,7 @@
 // server with a headless Chromium).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/dashboard_auth.hpp"
@@ -155,8 +156,11 @@ TEST(DashboardRender, MetricsAndApi) {
     std::string json = R"({"services": [{"name": "lib\"rarian", "status": "OK", "task": "x", "age_s": 5, "last": "t"},
                                         {"name": "backup", "status": "ERROR", "age_s": 5}],
                            "pending": {"geocoding": 3, "thumbnails": 0, "curation": 7, "backup": 1},
-                           "assets": 11, "errors_total": 2, "errors": [{"id": "x"}], "ingested_1h": 4})";
+                           "assets": 11, "errors_total": 2, "errors": [{"id": "x"}], "ingested_1h": 4,
+                           "refresh": {"fast_ms": 12.5, "slow_ms": 250, "fast_runs": 3, "slow_runs": 1}})";
     std::string m = render_metrics(json);
+    EXPECT_NE(m.find("photofactory_dashboard_refresh_seconds{stats=\"slow\"} 0.250000\n"), std::string::npos);
+    EXPECT_NE(m.find("photofactory_dashboard_refreshes_total{stats=\"fast\"} 3\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_service_up{service=\"lib\\\"rarian\"} 1\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_service_up{service=\"backup\"} 0\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_queue_pending{queue=\"curation\"} 7\n"), std::string::npos);
@@ -167,6 +171,35 @@ TEST(DashboardRender, MetricsAndApi) {
     EXPECT_NE(api.find("\"assets\":11"), std::string::npos);
     EXPECT_NE(api.find("\"assets_with_errors\":2"), std::string::npos);
     EXPECT_NE(m.find("photofactory_assets_with_errors 2\n"), std::string::npos);
+    EXPECT_NE(m.find("photofactory_catalog_ready 1\n"), std::string::npos);
+    EXPECT_NE(api.find("\"catalog\":{\"ready\":true}"), std::string::npos);
+}
+
+// A library newer than the database's catalog: the pages say why, escaped,
+// and what fixes it; the machine views say "not ready" in their own terms.
+TEST(DashboardRender, WaitingForTheCatalog) {
+    const std::string reason =
+        "waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0<script>\"x\n, library needs 0.2.0)";
+    std::string html = render_waiting(reason);
+    EXPECT_NE(html.find("waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0&lt;script&gt;&quot;x"),
+              std::string::npos);
+    EXPECT_EQ(html.find("<script>"), std::string::npos);
+    EXPECT_NE(html.find("<code>ALTER EXTENSION photofactory UPDATE;</code>"), std::string::npos);
+    EXPECT_NE(html.find("no restart needed"), std::string::npos);
+    EXPECT_NE(html.find("<link rel=\"stylesheet\" href=\"/static/style.css\">"), std::string::npos);
+
+    std::string m = render_metrics_waiting(reason);
+    EXPECT_NE(m.find("\nphotofactory_catalog_ready 0\n"), std::string::npos);
+    EXPECT_NE(m.find("photofactory_catalog_waiting{reason=\"waiting for ALTER EXTENSION photofactory UPDATE "
+                     "(catalog 0.1.0<script>\\\"x\\n, library needs 0.2.0)\"} 1\n"),
+              std::string::npos);
+    EXPECT_EQ(m.find("photofactory_service_up"), std::string::npos);  // no stale figures
+
+    nlohmann::json api = nlohmann::json::parse(render_api_waiting(reason));
+    EXPECT_EQ(api["catalog"]["ready"], false);
+    EXPECT_EQ(api["catalog"]["reason"], reason);
+    EXPECT_EQ(api["dashboard"]["status"], "WARNING");
+    EXPECT_TRUE(api["services"].is_array() && api["services"].empty());
 }
 
 TEST(DashboardRender, FactoryPage) {

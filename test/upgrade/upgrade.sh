@@ -4,14 +4,15 @@
 #      files into a database created at 0.1.0;
 #   2. the new library is installed and the server restarted: the catalog is
 #      still 0.1.0, so the workers wait with ONE warning and write nothing,
-#      and the SQL functions that need 0.2.0 refuse with a hint;
+#      the SQL functions that need 0.2.0 refuse with a hint, and the
+#      dashboard serves a page saying so (503; /metrics: catalog not ready);
 #   3. bad input: an unknown version, an update script that fails half-way
 #      (a test-only copy with an injected error) -- the database is unchanged;
 #   4. ALTER EXTENSION photofactory UPDATE while the workers run: every row
 #      survives (counts + checksums of each table, in the update's own
 #      transaction), the workers resume without a restart (same PIDs; files
-#      dropped before and after are ingested; fresh status rows), and a
-#      downgrade is refused;
+#      dropped before and after are ingested; fresh status rows; the
+#      dashboard's pages work), and a downgrade is refused;
 #   5. the upgraded schema equals a fresh CREATE EXTENSION in database B:
 #      every object with its definition, ACL and comment (pg_dump
 #      --binary-upgrade --schema-only, which lists extension members), and
@@ -28,6 +29,8 @@ export PF_TEST_DB=pfa
 source "$here/../e2e/lib/assert.sh"   # ok/is/wait_for/sql against $PF_TEST_RUN, database $PF_TEST_DB
 run=$PF_TEST_RUN
 port=${PF_UPGRADE_PORT:-54370}
+dport=${PF_UPGRADE_DASHBOARD_PORT:-$((41000 + port % 1000))}
+dash=http://127.0.0.1:$dport
 extdir=$(pg_config --sharedir)/extension
 failing_script=$extdir/photofactory--0.1.0--0.1.99-failtest.sql
 
@@ -72,6 +75,7 @@ pf_cluster_init "$run" "$port" "$(pf_server_conf pfa "$run/inbox" "$run/storage"
 photofactory.heartbeat_interval = '1s'
 photofactory.librarian_workers = 2
 photofactory.default_timezone = 'Europe/Paris'
+photofactory.dashboard_listen = '127.0.0.1:$dport'
 shared_preload_libraries = 'photofactory'" || exit 1
 pf_own "$run"
 pf_cluster_start "$run" || exit 1
@@ -147,6 +151,28 @@ ok "every worker polled the old catalog again" wait_for 30 polled_again
 ok "no writes while the catalog is old (every checksum unchanged)" cmp -s "$run/rows-0.1.0" <(snapshot)
 ok "the file dropped before the update waits in the inbox" test -f "$inbox/late1.jpg"
 
+# The dashboard waits like the others, and says so to whoever opens it.
+reason='waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0, library needs 0.2.0)'
+dash_get() {  # dash_get PATH -> $run/dash.body, $run/dash.head; prints the HTTP status
+  curl -s -m 10 -D "$run/dash.head" -o "$run/dash.body" -w '%{http_code}' "$dash$1"
+}
+dash_serves() { [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$dash/static/style.css")" = 200 ]; }
+ok "the dashboard listens on the old catalog" wait_for 30 dash_serves
+for path in / /factory /recent /asset/0b6f4a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b; do
+  is "$(dash_get "$path")" 503 "dashboard $path on the old catalog: 503"
+  ok "... saying why: $reason" grep -qF "$reason" "$run/dash.body"
+  ok "... and what fixes it" grep -qF '<code>ALTER EXTENSION photofactory UPDATE;</code>' "$run/dash.body"
+  ok "... with Retry-After" grep -qi '^Retry-After: 10' "$run/dash.head"
+done
+is "$(dash_get /metrics)" 200 "/metrics on the old catalog still answers (200)"
+ok "... photofactory_catalog_ready 0" grep -qx 'photofactory_catalog_ready 0' "$run/dash.body"
+ok "... with the reason as a label" grep -qF "photofactory_catalog_waiting{reason=\"$reason\"} 1" "$run/dash.body"
+is "$(dash_get /api/status)" 503 "/api/status on the old catalog: 503"
+is "$(perl -MJSON::PP -0 -ne 'my $j = decode_json($_); print $j->{catalog}{ready} ? "ready" : "waiting", ": $j->{catalog}{reason}"' "$run/dash.body")" \
+  "waiting: $reason" "... JSON: catalog not ready, with the reason"
+ok "the dashboard logged its wait" grep -qF "photofactory dashboard: $reason in database \"pfa\"" "$run/log/server.log"
+ok "its requests wrote nothing either (every checksum unchanged)" cmp -s "$run/rows-0.1.0" <(snapshot)
+
 # --- bad input -------------------------------------------------------------------------
 # The extension's objects with definitions, ACLs and comments. Left out: OIDs,
 # xids and sequence positions (data, compared by the row snapshot).
@@ -196,13 +222,22 @@ convert -size 50x40 xc:navy "$run/late2.jpg" && touch -d '-1 minute' "$run/late2
 sql "SELECT photofactory.ingest_now()" >/dev/null
 ok "a file dropped after the update is ingested" wait_for 60 ingested late2.jpg
 fresh() {
-  sql_is "SELECT count(*) FROM photofactory.system_status WHERE service_name IN ('librarian', 'factory-db')
-          AND last_heartbeat > '$updated_at'::timestamptz" 2
+  sql_is "SELECT count(*) FROM photofactory.system_status WHERE service_name IN ('librarian', 'factory-db', 'dashboard')
+          AND last_heartbeat > '$updated_at'::timestamptz" 3
 }
-ok "librarian and factory-db status rows are fresh after the update" wait_for 30 fresh
+ok "librarian, factory-db and dashboard status rows are fresh after the update" wait_for 30 fresh
 is "$(sql "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type LIKE 'photofactory %'")" \
   "$pids_before" "the same worker processes (no restart)"
 ok "each worker logged that it resumed" test "$(grep -c 'catalog updated to 0.2.0, resuming' "$run/log/server.log")" -eq "$nworkers"
+for path in / /factory /recent; do
+  is "$(dash_get "$path")" 200 "dashboard $path after the update: 200, same worker"
+  ok "... not the waiting page" bash -c "! grep -qF 'Waiting for the database' '$run/dash.body'"
+done
+ok "the health page lists the services" grep -q 'factory-db' <(curl -s -m 10 "$dash/")
+is "$(dash_get /metrics)" 200 "/metrics after the update"
+ok "... photofactory_catalog_ready 1" grep -qx 'photofactory_catalog_ready 1' "$run/dash.body"
+ok "... and the services" grep -q '^photofactory_service_up{service="librarian"}' "$run/dash.body"
+is "$(dash_get /api/status)" 200 "/api/status after the update: 200"
 is "$(sql "SELECT count(*) FROM photofactory.media_assets")" "$((assets_before + 2))" "ledger: every asset of 0.1.0 plus the two new ones"
 
 err=$(sql "ALTER EXTENSION photofactory UPDATE TO '0.1.0'" 2>&1)
