@@ -1,0 +1,213 @@
+#include "core/storage_read.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "core/errors.hpp"
+#include "core/imaging_runtime.hpp"
+#include "core/sha256.hpp"
+
+namespace pf {
+namespace {
+
+constexpr std::size_t kAlign = 4096;
+constexpr int kBuffers = 3;
+
+struct AlignedBuffer {
+    unsigned char* p = nullptr;
+    explicit AlignedBuffer(std::size_t n) {
+        void* v = nullptr;
+        if (posix_memalign(&v, kAlign, n) != 0) throw std::bad_alloc();
+        p = static_cast<unsigned char*>(v);
+    }
+    ~AlignedBuffer() { std::free(p); }
+    AlignedBuffer(const AlignedBuffer&) = delete;
+    AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+};
+
+// Sets O_DIRECT for its lifetime (when the filesystem takes it).
+class DirectMode {
+public:
+    DirectMode(int fd, bool want) : fd_(fd) {
+        flags_ = fcntl(fd, F_GETFL);
+        if (want && flags_ >= 0 && fcntl(fd, F_SETFL, flags_ | O_DIRECT) == 0) on_ = true;
+    }
+    ~DirectMode() {
+        if (on_) fcntl(fd_, F_SETFL, flags_);
+    }
+    bool on() const { return on_; }
+    // A filesystem that accepted the flag but refuses a read: the rest buffered.
+    void off() {
+        if (on_) fcntl(fd_, F_SETFL, flags_);
+        on_ = false;
+    }
+
+private:
+    int fd_;
+    int flags_ = -1;
+    bool on_ = false;
+};
+
+// One read of up to n bytes at off; falls back to buffered reads when the
+// direct read is refused (EINVAL: alignment the filesystem does not take).
+ssize_t read_block(int fd, unsigned char* p, std::size_t n, off_t off, DirectMode* dm) {
+    for (;;) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r >= 0) return r;
+        if (errno == EINTR) continue;
+        if (errno == EINVAL && dm->on()) {
+            dm->off();
+            continue;
+        }
+        return -1;
+    }
+}
+
+// A block is full unless the file ends: a short read before the end (possible
+// on network filesystems) is completed by more reads.
+ssize_t fill_block(int fd, unsigned char* p, std::size_t n, off_t off, DirectMode* dm) {
+    std::size_t got = 0;
+    while (got < n) {
+        ssize_t r = read_block(fd, p + got, n - got, off + static_cast<off_t>(got), dm);
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += static_cast<std::size_t>(r);
+        if (dm->on() && got % kAlign != 0) break;  // a direct read short of alignment: the end of the file
+    }
+    return static_cast<ssize_t>(got);
+}
+
+// The helper that reads ahead while the caller hashes: a ring of kBuffers
+// blocks, each either free (the reader may fill it) or full (len, or error).
+class ReadAhead {
+public:
+    ReadAhead(int fd, DirectMode* dm) : fd_(fd), dm_(dm) {
+        for (auto& b : bufs_) b = new AlignedBuffer(kStorageBlock);
+        SignalsBlocked blocked;  // the thread inherits the mask: no backend signal lands there
+        thread_ = std::thread([this] { run(); });
+    }
+    ~ReadAhead() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+        for (auto& b : bufs_) delete b;
+    }
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+
+    // The next block in order: its data and length (0 at the end); throws on a read error.
+    const unsigned char* next(std::size_t* len) {
+        std::unique_lock<std::mutex> g(m_);
+        cv_.wait(g, [&] { return filled_ > consumed_; });
+        int slot = static_cast<int>(consumed_ % kBuffers);
+        if (lens_[slot] < 0) throw IoError("reading back", errs_[slot]);
+        *len = static_cast<std::size_t>(lens_[slot]);
+        const unsigned char* p = bufs_[slot]->p;
+        // The caller hashes it outside the lock; it is released at the next call.
+        pending_release_ = true;
+        return p;
+    }
+    void release() {
+        std::lock_guard<std::mutex> g(m_);
+        if (pending_release_) {
+            consumed_++;
+            pending_release_ = false;
+        }
+        cv_.notify_all();
+    }
+
+private:
+    void run() {
+        off_t off = 0;
+        for (;;) {
+            int slot;
+            {
+                std::unique_lock<std::mutex> g(m_);
+                cv_.wait(g, [&] { return stop_ || filled_ - consumed_ < kBuffers; });
+                if (stop_) return;
+                slot = static_cast<int>(filled_ % kBuffers);
+            }
+            ssize_t n = fill_block(fd_, bufs_[slot]->p, kStorageBlock, off, dm_);
+            int e = n < 0 ? errno : 0;
+            {
+                std::lock_guard<std::mutex> g(m_);
+                lens_[slot] = n;
+                errs_[slot] = e;
+                filled_++;
+            }
+            cv_.notify_all();
+            if (n <= 0) return;  // the end, or an error the caller will see
+            off += n;
+        }
+    }
+
+    int fd_;
+    DirectMode* dm_;
+    AlignedBuffer* bufs_[kBuffers] = {};
+    ssize_t lens_[kBuffers] = {};
+    int errs_[kBuffers] = {};
+    std::uint64_t filled_ = 0, consumed_ = 0;
+    bool stop_ = false, pending_release_ = false;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+StorageHash hash_from_storage(int fd, const std::function<void(std::size_t)>& throttle, StorageRead mode) {
+    StorageHash out;
+    DirectMode dm(fd, mode == StorageRead::Auto);
+    if (!dm.on()) {  // the buffered fallback: what is cached is dropped, so the reads go to the device
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    struct stat st;
+    bool big = fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > 2 * kStorageBlock;
+    Sha256 h;
+    try {
+        if (big) {
+            ReadAhead ra(fd, &dm);
+            for (;;) {
+                std::size_t n = 0;
+                const unsigned char* p = ra.next(&n);
+                if (n == 0) break;
+                h.update(p, n);
+                ra.release();
+                out.bytes += n;
+                if (throttle) throttle(n);
+            }
+        } else {
+            AlignedBuffer buf(kStorageBlock);
+            off_t off = 0;
+            for (;;) {
+                ssize_t n = fill_block(fd, buf.p, kStorageBlock, off, &dm);
+                if (n < 0) throw IoError("reading back", errno);
+                if (n == 0) break;
+                h.update(buf.p, static_cast<std::size_t>(n));
+                off += n;
+                out.bytes += static_cast<std::uint64_t>(n);
+                if (throttle) throttle(static_cast<std::size_t>(n));
+            }
+        }
+    } catch (...) {
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        throw;
+    }
+    out.direct = dm.on();
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    out.hex = h.hex_digest();
+    return out;
+}
+
+}  // namespace pf
