@@ -38,6 +38,11 @@ my $g = $r->{geocoder} || {};
 push @problems, 'geocoder: no worker throughput' unless $g->{worker_assets_s};
 push @problems, 'geocoder: no earth_distance lookups' unless $g->{immich_lookups};
 push @problems, "geocoder: $g->{named} of $g->{queued} assets named" if $g->{queued} && $g->{named} != $g->{queued};
+my $b = $r->{backup} || {};
+push @problems, "backup: no $_ baseline" for grep { !($b->{baselines}{$_} && $b->{baselines}{$_}{s}) } qw(cp_sync rsync_sha256sum direct_reread openssl_uncached);
+push @problems, 'backup: no verified copy timing' unless $b->{copy} && $b->{copy}{s} && $b->{copy}{copies} == $b->{files};
+push @problems, 'backup: no scrub timing' unless $b->{scrub} && $b->{scrub}{s};
+push @problems, "backup: no ingest latency samples ($_)" for grep { !($b->{latency}{$_} && $b->{latency}{$_}{files}) } qw(idle backup);
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries\n",

@@ -8,6 +8,8 @@ use strict;
 use warnings;
 use JSON::PP;
 use List::Util qw(min max sum);
+use FindBin;
+require "$FindBin::Bin/backup-report.pl";
 
 #   report.pl --from RESULTS.json [OUT.json]   re-derives and prints a saved run
 my ($in, $out, $meta_json) = @ARGV;
@@ -159,6 +161,8 @@ if (my ($g) = grep { $_->{section} eq 'geocoder' } @raw) {
     $geo{ratio} = r2(rate($geo{worker_assets_s}, $geo{immich_lookups_s}), 1) if $geo{immich_lookups_s};
 }
 
+my %backup = backup_summary(\@raw);    # bench/lib/backup-report.pl
+
 # Targets.
 my @t;
 sub target {
@@ -218,11 +222,12 @@ sub target {
     target('geocoder_vs_immich', 'geocoder: >= 10x Immich-style ORDER BY earth_distance lookups per asset', $ratio,
            defined $ratio ? sprintf('%.1fx (worker end to end %.0f/s vs lookups alone %.0f/s)', $ratio, $gr, $geo{immich_lookups_s}) : '-',
            defined $ratio && $ratio >= 10);
+    backup_targets(\%backup, \&target) if %backup;
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
 my @warnings = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'warning' } @raw;
-my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, targets => \@t,
+my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, backup => \%backup, targets => \@t,
            failures => \@failures, warnings => \@warnings, raw => \@raw);
 if (defined $out) {
     open my $o, '>', $out or die "$out: $!\n";
@@ -308,6 +313,7 @@ if (%geo) {
         $geo{places}, $geo{load_s}, $geo{queued}, $geo{worker_s}, $geo{worker_assets_s}, $geo{named},
         $geo{immich_lookups}, $geo{immich_s}, $geo{immich_lookups_s}, $geo{immich_found}, $geo{ratio} // '?';
 }
+backup_table(\%backup);
 print "Targets (issue #5; annotations, not test results):\n";
 printf "  %-4s  %-78s %s\n", $_->{verdict}, $_->{target}, $_->{shown} for @t;
 if (@warnings) { print "\nWarnings:\n"; print "  $_\n" for @warnings; }
