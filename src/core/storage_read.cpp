@@ -18,7 +18,7 @@ namespace pf {
 namespace {
 
 constexpr std::size_t kAlign = 4096;
-constexpr int kBuffers = 3;
+constexpr int kBuffers = 4;
 
 struct AlignedBuffer {
     unsigned char* p = nullptr;

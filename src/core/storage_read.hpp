@@ -34,7 +34,7 @@ struct StorageHash {
 };
 
 // Block size of the reads (a multiple of every logical block size in use).
-constexpr std::size_t kStorageBlock = std::size_t(4) << 20;
+constexpr std::size_t kStorageBlock = std::size_t(1) << 20;
 
 // Hashes fd from offset 0 to its end. throttle (may be empty) is called on the
 // calling thread with each block's size and may throw (the read stops, the
