@@ -84,7 +84,7 @@ sub backup_table {
     printf "Backup: %s files, %.0f MB, from page-cached originals to a folder on the same disk:\n", $b->{files} // '?', ($b->{bytes} // 0) / 1e6;
     my $bs = $b->{baselines} || {};
     my @rows = (['cp -a + sync', $bs->{cp_sync}], ['rsync -a + sha256sum', $bs->{rsync_sha256sum}],
-                ['O_DIRECT re-read (dd 8M)', $bs->{direct_reread}], ['backup service (verified)', $b->{copy}],
+                ['O_DIRECT re-read of cp', $bs->{direct_reread}], ['backup service (verified)', $b->{copy}],
                 ['openssl dgst (uncached)', $bs->{openssl_uncached}], ['scrub (uncached)', $b->{scrub}]);
     for my $r (@rows) {
         next unless $r->[1];

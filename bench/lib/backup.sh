@@ -4,7 +4,7 @@
 #      (the librarian is not what is measured);
 #   2. baselines over the same page-cached files to the same disk: `cp -a` +
 #      `sync`; `rsync -a` + `sha256sum` of the copies; an O_DIRECT re-read of
-#      the cp copies (dd, 8 MiB blocks) -- with cp + sync it is the physical
+#      the cp copies (one process, 8 MiB blocks) -- with cp + sync it is the physical
 #      floor of a copy verified from storage;
 #   3. the backup service's verified, durable copy: from the worker's first
 #      "copying" activity to the last asset marked backed up (server-side polls
@@ -44,6 +44,7 @@ DECLARE ts double precision; t0 double precision; left_n bigint;
 BEGIN
   LOOP
     ts := extract(epoch FROM clock_timestamp());
+    PERFORM pg_catalog.pg_stat_clear_snapshot();   -- pg_stat_activity is cached per transaction otherwise
     IF t0 IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE backend_type = 'photofactory backup'
                                  AND query = 'copying to a backup target') THEN t0 := ts; END IF;
     SELECT count(*) INTO left_n FROM photofactory.media_assets WHERE NOT is_backed_up;
@@ -65,6 +66,7 @@ DECLARE ts double precision; t0 double precision; done_n bigint;
 BEGIN
   LOOP
     ts := extract(epoch FROM clock_timestamp());
+    PERFORM pg_catalog.pg_stat_clear_snapshot();   -- pg_stat_activity is cached per transaction otherwise
     IF t0 IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE backend_type = 'photofactory backup'
                                  AND query = 'scrubbing a backup copy') THEN t0 := ts; END IF;
     SELECT count(*) INTO done_n FROM photofactory.backup_events WHERE event = 'scrub_done';
@@ -96,6 +98,7 @@ DECLARE ts double precision; ing double precision; polls int := 0; busy int := 0
 BEGIN
   LOOP
     ts := extract(epoch FROM clock_timestamp());
+    PERFORM pg_catalog.pg_stat_clear_snapshot();   -- pg_stat_activity is cached per transaction otherwise
     IF ts >= $settle_end THEN
       polls := polls + 1;
       IF EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE backend_type = 'photofactory backup'
@@ -181,7 +184,12 @@ photofactory.backup_scrub_rate = 100000" bench_cluster_up backup 1 || { bench_cl
   # What the verification adds at best: the copies read back with O_DIRECT.
   bench_drop_cached "$base/cp"
   t0=$EPOCHREALTIME
-  find "$base/cp" -type f -print0 | xargs -0 -r -I{} dd if={} of=/dev/null bs=8M iflag=direct status=none
+  find "$base/cp" -type f -print0 | xargs -0 -r python3 -c 'import mmap, os, sys
+buf = mmap.mmap(-1, 8 << 20)   # page-aligned, as O_DIRECT wants
+for p in sys.argv[1:]:
+    fd = os.open(p, os.O_RDONLY | os.O_DIRECT)
+    while os.readv(fd, [buf]) == len(buf): pass
+    os.close(fd)' 
   t1=$EPOCHREALTIME
   bench_record section=backup_baseline tool=direct_reread files="$files" bytes="$bytes" t_start="$t0" t_end="$t1"
   rm -rf "$base/cp"
