@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -18,7 +19,6 @@ namespace pf {
 namespace {
 
 constexpr std::size_t kAlign = 4096;
-constexpr int kBuffers = 4;
 
 struct AlignedBuffer {
     unsigned char* p = nullptr;
@@ -43,16 +43,16 @@ public:
         if (on_) fcntl(fd_, F_SETFL, flags_);
     }
     bool on() const { return on_; }
-    // A filesystem that accepted the flag but refuses a read: the rest buffered.
+    // A filesystem that accepted the flag but refuses a read: the rest
+    // buffered (called from any reader thread).
     void off() {
-        if (on_) fcntl(fd_, F_SETFL, flags_);
-        on_ = false;
+        if (on_.exchange(false)) fcntl(fd_, F_SETFL, flags_);
     }
 
 private:
     int fd_;
     int flags_ = -1;
-    bool on_ = false;
+    std::atomic<bool> on_{false};
 };
 
 // One read of up to n bytes at off; falls back to buffered reads when the
@@ -84,70 +84,82 @@ ssize_t fill_block(int fd, unsigned char* p, std::size_t n, off_t off, DirectMod
     return static_cast<ssize_t>(got);
 }
 
-// The helper that reads ahead while the caller hashes: a ring of kBuffers
-// blocks, each either free (the reader may fill it) or full (len, or error).
+// The helpers that read ahead while the caller hashes: kReaders threads each
+// claim the next block of the file and read it into its slot of a ring of
+// kBuffers, so that several reads are in flight at once (one O_DIRECT read at
+// a time leaves a fast disk idle between requests); the caller takes the
+// blocks in order. A block shorter than kStorageBlock is the end of the file.
 class ReadAhead {
 public:
     ReadAhead(int fd, DirectMode* dm) : fd_(fd), dm_(dm) {
         for (auto& b : bufs_) b = new AlignedBuffer(kStorageBlock);
-        SignalsBlocked blocked;  // the thread inherits the mask: no backend signal lands there
-        thread_ = std::thread([this] { run(); });
-    }
-    ~ReadAhead() {
-        {
-            std::lock_guard<std::mutex> g(m_);
-            stop_ = true;
+        SignalsBlocked blocked;  // the threads inherit the mask: no backend signal lands there
+        try {
+            for (auto& t : threads_) t = std::thread([this] { run(); });
+        } catch (...) {
+            stop_all();
+            throw;
         }
-        cv_.notify_all();
-        thread_.join();
-        for (auto& b : bufs_) delete b;
     }
+    ~ReadAhead() { stop_all(); }
     ReadAhead(const ReadAhead&) = delete;
     ReadAhead& operator=(const ReadAhead&) = delete;
 
-    // The next block in order: its data and length (0 at the end); throws on a read error.
+    // The next block in order: its data and length (0 at the end); throws on a
+    // read error. The block stays valid until release().
     const unsigned char* next(std::size_t* len) {
         std::unique_lock<std::mutex> g(m_);
-        cv_.wait(g, [&] { return filled_ > consumed_; });
         int slot = static_cast<int>(consumed_ % kBuffers);
+        cv_.wait(g, [&] { return ready_[slot]; });
         if (lens_[slot] < 0) throw IoError("reading back", errs_[slot]);
         *len = static_cast<std::size_t>(lens_[slot]);
-        const unsigned char* p = bufs_[slot]->p;
-        // The caller hashes it outside the lock; it is released at the next call.
-        pending_release_ = true;
-        return p;
+        return bufs_[slot]->p;
     }
     void release() {
-        std::lock_guard<std::mutex> g(m_);
-        if (pending_release_) {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            ready_[consumed_ % kBuffers] = false;
             consumed_++;
-            pending_release_ = false;
         }
         cv_.notify_all();
     }
 
 private:
+    static constexpr int kReaders = 3;
+    static constexpr int kBuffers = 6;
+
+    void stop_all() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        for (auto& b : bufs_) delete b;
+    }
+
     void run() {
-        off_t off = 0;
         for (;;) {
-            int slot;
+            std::uint64_t block;
             {
                 std::unique_lock<std::mutex> g(m_);
-                cv_.wait(g, [&] { return stop_ || filled_ - consumed_ < kBuffers; });
-                if (stop_) return;
-                slot = static_cast<int>(filled_ % kBuffers);
+                cv_.wait(g, [&] { return stop_ || (claimed_ < end_ && claimed_ - consumed_ < kBuffers); });
+                if (stop_ || claimed_ >= end_) return;
+                block = claimed_++;
             }
-            ssize_t n = fill_block(fd_, bufs_[slot]->p, kStorageBlock, off, dm_);
+            int slot = static_cast<int>(block % kBuffers);
+            ssize_t n = fill_block(fd_, bufs_[slot]->p, kStorageBlock, static_cast<off_t>(block * kStorageBlock), dm_);
             int e = n < 0 ? errno : 0;
             {
                 std::lock_guard<std::mutex> g(m_);
                 lens_[slot] = n;
                 errs_[slot] = e;
-                filled_++;
+                ready_[slot] = true;
+                // The end (or an error): nothing after this block is claimed.
+                if (n < static_cast<ssize_t>(kStorageBlock) && block + 1 < end_) end_ = block + 1;
             }
             cv_.notify_all();
-            if (n <= 0) return;  // the end, or an error the caller will see
-            off += n;
         }
     }
 
@@ -156,11 +168,12 @@ private:
     AlignedBuffer* bufs_[kBuffers] = {};
     ssize_t lens_[kBuffers] = {};
     int errs_[kBuffers] = {};
-    std::uint64_t filled_ = 0, consumed_ = 0;
-    bool stop_ = false, pending_release_ = false;
+    bool ready_[kBuffers] = {};
+    std::uint64_t claimed_ = 0, consumed_ = 0, end_ = UINT64_MAX;
+    bool stop_ = false;
     std::mutex m_;
     std::condition_variable cv_;
-    std::thread thread_;
+    std::thread threads_[kReaders];
 };
 
 }  // namespace
@@ -181,11 +194,11 @@ StorageHash hash_from_storage(int fd, const std::function<void(std::size_t)>& th
             for (;;) {
                 std::size_t n = 0;
                 const unsigned char* p = ra.next(&n);
-                if (n == 0) break;
                 h.update(p, n);
                 ra.release();
                 out.bytes += n;
-                if (throttle) throttle(n);
+                if (throttle && n > 0) throttle(n);
+                if (n < kStorageBlock) break;  // the end of the file
             }
         } else {
             AlignedBuffer buf(kStorageBlock);
