@@ -34,12 +34,16 @@ for p in sys.argv[1:]:
     fd = os.open(p, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)'
 }
 
-# Server-side wait: prints "t_first_copying t_done" (epoch seconds); done =
-# no asset left without a verified copy on every target.
+# Server-side wait (polls every 5 ms) for the copy and then the first scrub
+# pass of target NAME. Prints "t_first_copying t_copied left t_scrub_start
+# t_scrub_done" (epoch seconds): copied = no asset left without a verified copy
+# on every target; the scrub pass starts at its scrub_started_at (the start of
+# its first batch's transaction) and ends at the first poll that sees its
+# scrub_done event.
 bench_backup_wait_copied() {
   pf_psql "$CL" -d "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 2>&1 <<SQL | sed -n 's/.*PFBENCH //p'
 DO \$\$
-DECLARE ts double precision; t0 double precision; left_n bigint;
+DECLARE ts double precision; t0 double precision; t1 double precision; s0 double precision; left_n bigint;
         deadline timestamptz := clock_timestamp() + make_interval(secs => $PF_BENCH_TIMEOUT);
 BEGIN
   LOOP
@@ -47,33 +51,18 @@ BEGIN
     PERFORM pg_catalog.pg_stat_clear_snapshot();   -- pg_stat_activity is cached per transaction otherwise
     IF t0 IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE backend_type = 'photofactory backup'
                                  AND query = 'copying to a backup target') THEN t0 := ts; END IF;
-    SELECT count(*) INTO left_n FROM photofactory.media_assets WHERE NOT is_backed_up;
-    EXIT WHEN (left_n = 0 AND t0 IS NOT NULL) OR clock_timestamp() > deadline;
+    IF t1 IS NULL THEN
+      SELECT count(*) INTO left_n FROM photofactory.media_assets WHERE NOT is_backed_up;
+      IF left_n = 0 AND t0 IS NOT NULL THEN t1 := ts; END IF;
+    END IF;
+    IF s0 IS NULL THEN
+      SELECT extract(epoch FROM scrub_started_at) INTO s0 FROM photofactory.backup_targets WHERE name = '$1';
+    END IF;
+    EXIT WHEN t1 IS NOT NULL AND EXISTS (SELECT FROM photofactory.backup_events WHERE event = 'scrub_done' AND target_name = '$1');
+    EXIT WHEN clock_timestamp() > deadline;
     PERFORM pg_sleep(0.005);
   END LOOP;
-  RAISE NOTICE 'PFBENCH % % %', coalesce(t0, 0), ts, left_n;
-END
-\$\$;
-SQL
-}
-
-# Server-side wait for the Nth scrub_done event: "t_first_scrubbing t_done".
-bench_backup_wait_scrub() {
-  pf_psql "$CL" -d "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 2>&1 <<SQL | sed -n 's/.*PFBENCH //p'
-DO \$\$
-DECLARE ts double precision; t0 double precision; done_n bigint;
-        deadline timestamptz := clock_timestamp() + make_interval(secs => $PF_BENCH_TIMEOUT);
-BEGIN
-  LOOP
-    ts := extract(epoch FROM clock_timestamp());
-    PERFORM pg_catalog.pg_stat_clear_snapshot();   -- pg_stat_activity is cached per transaction otherwise
-    IF t0 IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE backend_type = 'photofactory backup'
-                                 AND query = 'scrubbing a backup copy') THEN t0 := ts; END IF;
-    SELECT count(*) INTO done_n FROM photofactory.backup_events WHERE event = 'scrub_done';
-    EXIT WHEN done_n >= $1 OR clock_timestamp() > deadline;
-    PERFORM pg_sleep(0.005);
-  END LOOP;
-  RAISE NOTICE 'PFBENCH % % %', coalesce(t0, 0), ts, done_n;
+  RAISE NOTICE 'PFBENCH % % % % %', coalesce(t0, 0), coalesce(t1, 0), left_n, coalesce(s0, 0), ts;
 END
 \$\$;
 SQL
@@ -120,9 +109,10 @@ SQL
 # current target is retired (its copies deleted: bench data) and a fresh one
 # added. Runs until the file STOP exists.
 bench_backup_keep_busy() {
-  local stop=$1 n=1 left
+  local stop=$1 n=0 left=0
   while [ ! -e "$stop" ]; do
-    left=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE NOT is_backed_up" 2>/dev/null)
+    # (with no target enabled nothing counts as backed up: the first one is added at once)
+    [ "$n" -gt 0 ] && left=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE NOT is_backed_up" 2>/dev/null)
     if [ "$left" = 0 ]; then
       bsql -c "SELECT photofactory.retire_backup_target('busy$n')" >/dev/null 2>&1
       rm -rf "$RUN/backup/busy$n"
@@ -209,7 +199,7 @@ for p in sys.argv[1:]:
   # The backup service.
   cat "$STORAGE"/Originals/*/*/BK_* >/dev/null
   pf_own "$base"
-  bench_backup_wait_copied >"$RUN/backup-wait" &
+  bench_backup_wait_copied bench >"$RUN/backup-wait" &
   local waiter=$! t_add
   sleep 0.3
   m0=$(bench_machine_cpu); t_add=$EPOCHREALTIME
@@ -217,17 +207,14 @@ for p in sys.argv[1:]:
     { bench_fail backup "add_backup_target failed"; bench_cluster_down; return 1; }
   wait "$waiter"
   m1=$(bench_machine_cpu)
-  local c0 c1 left
-  read -r c0 c1 left <"$RUN/backup-wait"
+  local c0 c1 left s0 s1
+  read -r c0 c1 left s0 s1 <"$RUN/backup-wait"
   local copies
   copies=$(bsql -c "SELECT count(*) FROM photofactory.asset_copies WHERE status = 'ok'")
   bench_record section=backup_copy files="$files" bytes="$bytes" t_add="$t_add" t_start="${c0:-0}" t_end="${c1:-0}" \
     left="${left:-?}" copies="$copies" machine_busy="$(bench_busy "$m0" "$m1")"
-  # Its first scrub pass starts once everything is copied.
-  bench_backup_wait_scrub 1 >"$RUN/backup-scrub"
-  local s0 s1 sn
-  read -r s0 s1 sn <"$RUN/backup-scrub"
-  bench_record section=backup_scrub files="$files" bytes="$bytes" t_start="${s0:-0}" t_end="${s1:-0}" passes="${sn:-0}"
+  # Its first scrub pass, which starts once everything is copied.
+  bench_record section=backup_scrub files="$files" bytes="$bytes" t_start="${s0:-0}" t_end="${s1:-0}" passes=1
   bench_drop_cached "$base/pf/Originals"
   t0=$EPOCHREALTIME
   (cd "$base/pf/Originals" && find . -type f -print0 | xargs -0 openssl dgst -sha256 >/dev/null)
