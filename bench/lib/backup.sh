@@ -78,7 +78,7 @@ bench_backup_latency_sample() {
   mv "$f" "$INBOX/$name"
   times=$(stat -c '%.9Y %.9Z' "$INBOX/$name" 2>/dev/null)
   local settle_end
-  settle_end=$(awk -v t="$times" -v s="$PF_BENCH_SETTLE" 'BEGIN { split(t, a, " "); print (a[1] > a[2] ? a[1] : a[2]) + s }')
+  settle_end=$(awk -v t="$times" -v s="$PF_BENCH_SETTLE" 'BEGIN { split(t, a, " "); printf "%.6f\n", (a[1] > a[2] ? a[1] : a[2]) + s }')
   local seen
   seen=$(pf_psql "$CL" -d "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 2>&1 <<SQL | sed -n 's/.*PFBENCH //p'
 DO \$\$
