@@ -19,13 +19,14 @@ source "$BENCH_ROOT/../scripts/lib/common.sh"
 source "$BENCH_ROOT/lib/bench.sh"
 source "$BENCH_ROOT/lib/geocoder.sh"
 source "$BENCH_ROOT/lib/dashboard.sh"
+source "$BENCH_ROOT/lib/backup.sh"
 
 usage() {
   cat <<'EOF'
 usage: bench/run.sh [--quick] [--only LIST] [--no-install | --src-rev REV] [--profile] [--out FILE]
                     [--keep-corpus | --clean | --generate-only]
   --quick        smoke sizes (see docs/performance.md); corpora are removed afterwards
-  --only LIST    comma-separated phases: photos,small,large,latency,ledger,geocoder,dashboard (default:
+  --only LIST    comma-separated phases: photos,small,large,latency,ledger,geocoder,dashboard,backup (default:
                  all; geocoder and dashboard run on the ledger's cluster)
   --no-install   use the installed photofactory.so instead of building and installing this checkout
   --profile      after the timed runs, one extra untimed run per corpus under strace -c and perf
@@ -65,6 +66,7 @@ while [ $# -gt 0 ]; do
 done
 
 bench_defaults "$quick"
+bench_backup_defaults "$quick"
 [ -n "$keep" ] && PF_BENCH_KEEP_CORPUS=$keep
 if [ "$clean" = 1 ]; then
   echo "removing $PF_BENCH_DIR/corpus"; rm -rf "$PF_BENCH_DIR/corpus"; exit 0
@@ -130,6 +132,7 @@ for k in "${phases[@]}"; do
 done
 if want latency; then bench_latency_phase || bench_fail latency "latency phase failed"; fi
 if want ledger || want geocoder || want dashboard; then bench_ledger_phase || bench_fail ledger "ledger phase failed"; fi
+if want backup; then bench_backup_phase || bench_fail backup "backup phase failed"; fi
 
 pf_log "results"
 perl "$BENCH_ROOT/lib/report.pl" "$RESULTS" "$out" "$(bench_meta_json "$quick")"

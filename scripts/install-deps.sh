@@ -19,6 +19,7 @@ PKGS=(
   libcurl4-openssl-dev libxml2-dev nlohmann-json3-dev syncthing
   libmicrohttpd-dev chromium
   iso-codes
+  rsync python3
 )
 
 missing=()

@@ -49,6 +49,11 @@ for my $name (qw(health factory recent_first recent_deep photo curation api_stat
 push @problems, "dashboard: $d->{curated} of $d->{curation_requests} assets curated"
     unless $d->{curation_requests} && $d->{curated} == $d->{curation_requests};
 push @problems, 'dashboard: no refresh timings' unless $d->{refresh_slow} && $d->{refresh_slow}{runs};
+my $b = $r->{backup} || {};
+push @problems, "backup: no $_ baseline" for grep { !($b->{baselines}{$_} && $b->{baselines}{$_}{s}) } qw(cp_sync rsync_sha256sum direct_reread openssl_uncached);
+push @problems, 'backup: no verified copy timing' unless $b->{copy} && $b->{copy}{s} && $b->{copy}{copies} == $b->{files};
+push @problems, 'backup: no scrub timing' unless $b->{scrub} && $b->{scrub}{s};
+push @problems, "backup: no ingest latency samples ($_)" for grep { !($b->{latency}{$_} && $b->{latency}{$_}{files}) } qw(idle backup);
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries, %d dashboard routes\n",

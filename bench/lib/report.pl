@@ -8,6 +8,8 @@ use strict;
 use warnings;
 use JSON::PP;
 use List::Util qw(min max sum);
+use FindBin;
+require "$FindBin::Bin/backup-report.pl";
 
 #   report.pl --from RESULTS.json [OUT.json]   re-derives and prints a saved run
 my ($in, $out, $meta_json) = @ARGV;
@@ -180,6 +182,7 @@ if (my ($d) = grep { $_->{section} eq 'dashboard_load' } @raw) {
             ttfb_median_ms => r2($med->(@tt), 2), ttfb_max_ms => @tt ? r2(max(@tt), 2) : undef };
     }
 }
+my %backup = backup_summary(\@raw);    # bench/lib/backup-report.pl
 
 # Targets.
 my @t;
@@ -250,11 +253,12 @@ sub target {
                          scalar(grep { $_->{server_max_ms} < 100 } @dr), scalar @dr,
                          $dash{refresh_fast}{max_ms} // '?', $dash{refresh_slow}{max_ms} // '?') : '-',
            $dw && $dw->{server_max_ms} < 100);
+    backup_targets(\%backup, \&target) if %backup;
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
 my @warnings = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'warning' } @raw;
-my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, dashboard => \%dash, targets => \@t,
+my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, dashboard => \%dash, backup => \%backup, targets => \@t,
            failures => \@failures, warnings => \@warnings, raw => \@raw);
 if (defined $out) {
     open my $o, '>', $out or die "$out: $!\n";
@@ -353,6 +357,7 @@ if (%dash) {
         map({ $_ // '-' } $dash{refresh_fast}{median_ms}, $dash{refresh_fast}{max_ms}, $dash{refresh_slow}{median_ms}, $dash{refresh_slow}{max_ms}),
         $dash{refresh_slow}{runs} // 0;
 }
+backup_table(\%backup);
 print "Targets (issue #5; annotations, not test results):\n";
 printf "  %-4s  %-78s %s\n", $_->{verdict}, $_->{target}, $_->{shown} for @t;
 if (@warnings) { print "\nWarnings:\n"; print "  $_\n" for @warnings; }

@@ -16,6 +16,7 @@
 #include "core/library_layout.hpp"
 #include "core/safe_move.hpp"
 #include "core/sha256.hpp"
+#include "core/storage_read.hpp"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -46,26 +47,19 @@ void split(const std::string& rel, std::string* dir, std::string* leaf) {
     }
 }
 
-// Hashes from the storage: cached pages are dropped before (so the read goes
-// to the device) and after (a scrub must not evict the server's working set).
-std::string hash_uncached(int fd, const ReadThrottle& throttle) {
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    Sha256 h;
-    std::vector<unsigned char> buf(kChunk);
-    off_t off = 0;
-    for (;;) {
-        ssize_t n = pread(fd, buf.data(), buf.size(), off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw IoError("reading back", errno);
-        }
-        if (n == 0) break;
-        h.update(buf.data(), static_cast<size_t>(n));
-        off += n;
-        if (throttle) throttle(static_cast<size_t>(n));
-    }
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    return h.hex_digest();
+// Hashes from the storage, not the page cache (core/storage_read.hpp).
+std::string hash_uncached(int fd, const ReadThrottle& throttle) { return hash_from_storage(fd, throttle).hex; }
+
+// Starts the write-back of what was written since *flushed, so that the fsync
+// that follows finds little left to write (the disk works while the source is
+// still being read and hashed).
+void start_writeback(int fd, std::uint64_t* flushed, std::uint64_t written, bool last) {
+    constexpr std::uint64_t kKick = 8u << 20;
+    if (written - *flushed < kKick && !last) return;
+    if (written > *flushed)
+        (void)sync_file_range(fd, static_cast<off_t>(*flushed), static_cast<off_t>(written - *flushed),
+                              SYNC_FILE_RANGE_WRITE);
+    *flushed = written;
 }
 
 // The destination folder, created from the destination root (O_NOFOLLOW walk).
@@ -147,8 +141,11 @@ void write_all(int fd, const unsigned char* p, size_t n) {
 
 // Steps 2-4: a durable, verified temporary in dirfd. Returns its name, or ""
 // with r filled when the source is the problem (nothing is left behind).
+// With verify false the temporary is left unsynced and unverified; *keep (if
+// given) receives its open descriptor for whoever verifies it.
 std::string make_verified_temporary(Source& src, const std::string& src_rel, int dirfd, const std::string& sha256,
-                                    const ReadThrottle& throttle, CopyResult* r, bool verify = true) {
+                                    const ReadThrottle& throttle, CopyResult* r, bool verify = true,
+                                    Fd* keep = nullptr) {
     std::string tmp = temporary_name();
     Fd out(openat(dirfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (out.fd < 0) throw TargetIoError("creating a temporary copy", errno);
@@ -156,7 +153,7 @@ std::string make_verified_temporary(Source& src, const std::string& src_rel, int
         (void)posix_fadvise(src.fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         Sha256 h;
         std::vector<unsigned char> buf(kChunk);
-        std::uint64_t total = 0;
+        std::uint64_t total = 0, flushed = 0;
         for (;;) {
             ssize_t n = read(src.fd.fd, buf.data(), buf.size());
             if (n < 0) {
@@ -171,6 +168,7 @@ std::string make_verified_temporary(Source& src, const std::string& src_rel, int
             h.update(buf.data(), static_cast<size_t>(n));
             write_all(out.fd, buf.data(), static_cast<size_t>(n));
             total += static_cast<std::uint64_t>(n);
+            start_writeback(out.fd, &flushed, total, false);
             if (throttle) throttle(static_cast<size_t>(n));
         }
         std::string got = h.hex_digest();
@@ -184,7 +182,11 @@ std::string make_verified_temporary(Source& src, const std::string& src_rel, int
         struct timespec times[2] = {src.st.st_atim, src.st.st_mtim};
         futimens(out.fd, times);
         r->bytes = total;
-        if (!verify) return tmp;  // BackupBatch makes it durable and verifies it later
+        start_writeback(out.fd, &flushed, total, true);
+        if (!verify) {  // BackupBatch makes it durable and verifies it later
+            if (keep) *keep = std::move(out);
+            return tmp;
+        }
         if (fsync(out.fd) != 0) throw TargetIoError("fsync of the copy", errno);
         std::string back;
         try {
@@ -407,9 +409,10 @@ CopyResult replace_bad_copy(int src_root_fd, const std::string& src_rel, int dst
     return r;
 }
 
-BackupBatch::BackupBatch(int dst_root_fd) : root_(dst_root_fd) {}
+BackupBatch::BackupBatch(int dst_root_fd) : root_(dst_root_fd), verifier_(new CopyVerifier) {}
 
 BackupBatch::~BackupBatch() {
+    verifier_.reset();  // the helper is stopped before its temporaries go
     for (auto& e : entries_) {
         if (!e.tmp.empty()) unlinkat(e.dirfd, e.tmp.c_str(), 0);  // our own, never placed
         if (e.dirfd >= 0) close(e.dirfd);
@@ -442,34 +445,27 @@ size_t BackupBatch::stage(int src_root_fd, const std::string& src_rel, const std
         }
     }
     if (e.n < 0) throw TargetIoError("no free name for " + dst_rel, EEXIST);
-    e.tmp = make_verified_temporary(src, src_rel, e.dirfd, sha256, nullptr, &e.r, false);
-    if (!e.tmp.empty()) e.r.outcome = CopyOutcome::Copied;  // once finish() has verified and placed it
+    Fd written;
+    e.tmp = make_verified_temporary(src, src_rel, e.dirfd, sha256, nullptr, &e.r, false, &written);
+    if (!e.tmp.empty()) {
+        e.r.outcome = CopyOutcome::Copied;  // once finish() has verified and placed it
+        verifier_->submit(entries_.size() - 1, std::move(written), sha256, src_rel);
+    }
     return entries_.size() - 1;
 }
 
 void BackupBatch::finish() {
     bool any = false;
     for (auto& e : entries_) any = any || !e.tmp.empty();
+    std::map<size_t, CopyVerifier::Outcome> verified = verifier_->finish();
     if (!any) return;
-    // One flush of the target's filesystem for the whole batch; then each
-    // fsync only reports a write-back error of its own file (nothing is dirty).
-    if (syncfs(root_) != 0) throw TargetIoError("syncfs of the target", errno);
     std::vector<int> dirs;
-    for (auto& e : entries_) {
+    for (size_t i = 0; i < entries_.size(); i++) {
+        Entry& e = entries_[i];
         if (e.tmp.empty()) continue;
-        {
-            Fd f(openat(e.dirfd, e.tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-            if (f.fd < 0) throw TargetIoError("reopening the copy of " + e.src_rel, errno);
-            if (fsync(f.fd) != 0) throw TargetIoError("fsync of the copy of " + e.src_rel, errno);
-            std::string back;
-            try {
-                back = hash_uncached(f.fd, nullptr);
-            } catch (const IoError& ex) {
-                throw TargetIoError(std::string("verifying the copy: ") + ex.what(), ex.err);
-            }
-            if (back != e.sha)
-                throw TargetIoError("the copy of " + e.src_rel + " reads back as " + back + " instead of " + e.sha, EIO);
-        }
+        auto v = verified.find(i);
+        if (v == verified.end()) throw TargetIoError("the copy of " + e.src_rel + " was not verified", EIO);
+        if (!v->second.ok) throw TargetIoError(v->second.message, v->second.err);
         for (int n = e.n, races = 0; n <= 9999; n++) {
             std::string name = collision_name(e.leaf, n);
             int err = rename_noreplace(e.dirfd, e.tmp.c_str(), e.dirfd, name.c_str());

@@ -24,9 +24,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/copy_verifier.hpp"
 #include "core/errors.hpp"
 
 namespace pf {
@@ -94,13 +96,14 @@ CopyResult replace_bad_copy(int src_root_fd, const std::string& src_rel, int dst
                             const std::string& dst_rel, const std::string& sha256,
                             const ReadThrottle& throttle = nullptr);
 
-// The same protocol for many files to one target, with one flush: stage()
-// writes each temporary (source hashed while read, nothing fsynced), finish()
-// does one syncfs of the target, then per file fsync (reports its own
-// write-back error), drop of its cached pages, read-back verification and
-// RENAME_NOREPLACE, and one fsync per destination folder. A result is final
-// once finish() returned (AlreadyPresent and source problems already after
-// stage()). Any temporary not placed is removed by the destructor; a
+// The same protocol for many files to one target, pipelined: stage() writes
+// each temporary (source hashed while read, write-back started as it goes)
+// and hands it to a helper thread (core/copy_verifier.hpp) that fsyncs it and
+// reads it back from the storage while the next file is being copied;
+// finish() waits for the helper, then renames each verified temporary
+// (RENAME_NOREPLACE) and fsyncs each destination folder once. A result is
+// final once finish() returned (AlreadyPresent and source problems already
+// after stage()). Any temporary not placed is removed by the destructor; a
 // TargetIoError from either step means: pause this target, record nothing of
 // this batch (what was placed is found again, verified, next time).
 class BackupBatch {
@@ -123,6 +126,7 @@ private:
     };
     int root_;
     std::vector<Entry> entries_;
+    std::unique_ptr<CopyVerifier> verifier_;
     bool finished_ = false;
 };
 
