@@ -2,7 +2,12 @@
 # glue (src/pg) are linked into one shared library.
 EXTENSION  = photofactory
 MODULE_big = photofactory
-DATA       = $(wildcard sql/photofactory--*.sql)
+# The full script of the current version is built from sql/install/*.sql (one
+# part per concern, concatenated in name order); the released full scripts and
+# the update scripts are kept as written. docs/schema.md, "Changing the schema".
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 PG_SRCS   = $(sort $(wildcard src/pg/*.cpp))
@@ -38,6 +43,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): $(PF_HEADERS)
+
+PF_SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
+$(DATA_built): $(PF_SQL_PARTS) $(EXTENSION).control
+	cat $(PF_SQL_PARTS) >$@
 
 # Core objects are compiled as core: core_guard.hpp then rejects any PostgreSQL header.
 $(CORE_SRCS:.cpp=.o): PG_CXXFLAGS += -DPF_BUILDING_CORE

@@ -1,0 +1,30 @@
+\echo Use "CREATE EXTENSION photofactory" to load this file. \quit
+
+-- photofactory: the SQL surface of the photo librarian, as a fresh
+-- CREATE EXTENSION installs it.
+--
+-- GENERATED FILE: `make` concatenates sql/install/*.sql, in name order, into
+-- sql/photofactory--<default_version>.sql. Edit the parts, never the result.
+-- Each part holds the current definition of every object of its concern; a
+-- database created at an older version reaches the same catalog through the
+-- update scripts (sql/photofactory--A--B.sql), and test/upgrade proves both
+-- give the same schema. docs/schema.md, "Changing the schema", says how.
+--
+-- docs/schema.md is the canonical description of every table (and of every
+-- deviation from the seed schema); docs/sql-api.md documents every function,
+-- view and role. Keep the three in step.
+--
+-- Conventions used throughout:
+--  * Every object is schema-qualified, and every function pins its search_path,
+--    so nothing here can be redirected by a caller's search_path.
+--  * Timestamps that record when the *server* did something are filled in by
+--    triggers, never trusted from clients.
+--  * Functions validate their arguments and raise null_value_not_allowed or
+--    invalid_parameter_value naming the argument. None is STRICT: STRICT would
+--    turn a caller's NULL into a silent NULL result instead of an error.
+--  * Privileges: 90_privileges.sql revokes EXECUTE from PUBLIC on every
+--    function once, at the end; each part grants its objects to
+--    photofactory_reader / photofactory_operator explicitly.
+--  * pg_dump: every table holding user data (and the sequence behind its
+--    identity column) is marked with pg_extension_config_dump in
+--    80_pg_dump.sql.
