@@ -50,7 +50,10 @@ COMMENT ON FUNCTION photofactory.is_valid_location(jsonb) IS
     'true when the value is exactly {"lat": number, "lon": number} with lat in [-90,90] and lon in [-180,180]';
 
 
--- 1a. One library, one database. The workers keep the ledger of the inbox and
+------------------------------------------------------------------------------
+-- One library, one database
+------------------------------------------------------------------------------
+-- The workers keep the ledger of the inbox and
 -- storage in the database named by photofactory.database; the extension in
 -- any other database must not act on that library (a second ledger of the
 -- same files). CREATE EXTENSION there warns; every function that touches the

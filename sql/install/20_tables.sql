@@ -126,6 +126,8 @@ COMMENT ON COLUMN photofactory.media_assets.date_source IS 'Which rule produced 
 COMMENT ON COLUMN photofactory.media_assets.media_kind IS 'image or video';
 COMMENT ON COLUMN photofactory.media_assets.media_format IS 'Container/codec family in lower case, e.g. jpeg, heic, mp4';
 COMMENT ON COLUMN photofactory.media_assets.time_zone IS 'Where the offset of captured_at came from: file, gps:<zone>, default:<zone>, paired; NULL when no zone was involved';
+COMMENT ON COLUMN photofactory.media_assets.companion_of IS 'The asset this file travels with (Live Photo video, RAW of a JPEG, edited rendition); NULL for a leader';
+COMMENT ON COLUMN photofactory.media_assets.group_key IS 'Companion key (folder + base name) by which late companions find their leader';
 
 -- Server-maintained columns and the rules a CHECK cannot express (they need
 -- OLD): immutability of location, first-time-wins *_at, created_at/ingested_at
@@ -192,6 +194,8 @@ BEGIN
     RETURN NEW;
 END
 $fn$;
+COMMENT ON FUNCTION photofactory._media_assets_guard() IS
+    'Trigger: server-set timestamps, flag/timestamp pairing and location immutability of media_assets';
 
 -- A restore loads media_assets with COPY after CREATE EXTENSION made the
 -- guard trigger, which would stamp every restored row's ingested_at,
@@ -246,6 +250,7 @@ BEGIN
     RETURN NEW;
 END
 $fn$;
+COMMENT ON FUNCTION photofactory._system_status_stamp() IS 'Trigger: every write to system_status is a heartbeat (server clock)';
 
 CREATE TRIGGER system_status_stamp
     BEFORE INSERT OR UPDATE ON photofactory.system_status
@@ -292,6 +297,7 @@ BEGIN
     RETURN NEW;
 END
 $fn$;
+COMMENT ON FUNCTION photofactory._system_status_history_stamp() IS 'Trigger: created_at of system_status_history is the server clock';
 
 CREATE TRIGGER system_status_history_stamp
     BEFORE INSERT ON photofactory.system_status_history
@@ -333,3 +339,9 @@ COMMENT ON COLUMN photofactory.inbox_events.outcome IS 'ingested, duplicate or r
 COMMENT ON COLUMN photofactory.inbox_events.stored_path IS 'Where the file went (Originals/, Duplicates/ or Rejected/)';
 COMMENT ON COLUMN photofactory.inbox_events.asset_id IS 'media_assets.id the file became or duplicates (no foreign key)';
 COMMENT ON COLUMN photofactory.inbox_events.reason IS 'Why (rejections, duplicates), free text';
+COMMENT ON COLUMN photofactory.inbox_events.id IS 'Generated row id';
+COMMENT ON COLUMN photofactory.inbox_events.occurred_at IS 'When the outcome was recorded (server-set)';
+COMMENT ON COLUMN photofactory.inbox_events.original_name IS 'File name as received in the inbox';
+COMMENT ON COLUMN photofactory.inbox_events.original_path IS 'Absolute path the file had in the inbox';
+COMMENT ON COLUMN photofactory.inbox_events.file_hash IS 'SHA-256 of the content (NULL for a file rejected unread)';
+COMMENT ON COLUMN photofactory.inbox_events.size_bytes IS 'File size in bytes, when known';

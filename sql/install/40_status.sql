@@ -42,7 +42,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION photofactory.heartbeat(text, text, text) IS
-    'Records a heartbeat: upserts system_status and appends to system_status_history; returns the status row';
+    'Records a heartbeat: upserts system_status and appends to system_status_history; returns the status row. A name not seen before registers a new service (remove one with forget_service)';
 
 -- The seed's dashboard query as a view: green <= 60 s, yellow <= 180 s, red
 -- beyond, from the age of the last heartbeat (status is reported separately).
@@ -61,6 +61,13 @@ SELECT s.service_name,
  CROSS JOIN LATERAL (SELECT now() - s.last_heartbeat AS age) AS h;
 COMMENT ON VIEW photofactory.service_health IS
     'Each service''s latest heartbeat with its age and a colour: green <= 60 s, yellow <= 180 s, red beyond';
+COMMENT ON COLUMN photofactory.service_health.service_name IS 'Service id (system_status.service_name)';
+COMMENT ON COLUMN photofactory.service_health.status IS 'Last reported status: OK, ERROR or WARNING';
+COMMENT ON COLUMN photofactory.service_health.current_task IS 'Last reported task';
+COMMENT ON COLUMN photofactory.service_health.last_heartbeat IS 'Time of the latest heartbeat';
+COMMENT ON COLUMN photofactory.service_health.age IS 'now() - last_heartbeat';
+COMMENT ON COLUMN photofactory.service_health.age_seconds IS 'age in seconds';
+COMMENT ON COLUMN photofactory.service_health.colour IS 'green when age <= 60 s, yellow when <= 180 s, red beyond (heartbeat age only)';
 
 ------------------------------------------------------------------------------
 -- History retention (and its pg_cron job)
@@ -193,8 +200,6 @@ $fn$;
 COMMENT ON FUNCTION photofactory.forget_service(text) IS
     'Removes a service''s system_status row (a misspelt or retired service); its history stays until retention; unknown name raises';
 GRANT EXECUTE ON FUNCTION photofactory.forget_service(text) TO photofactory_operator;
-COMMENT ON FUNCTION photofactory.heartbeat(text, text, text) IS
-    'Records a heartbeat: upserts system_status and appends to system_status_history; returns the status row. A name not seen before registers a new service (remove one with forget_service)';
 
 ------------------------------------------------------------------------------
 -- Schedule retention when pg_cron is here

@@ -12,6 +12,10 @@ CREATE INDEX idx_asset_integrity_checked_at ON photofactory.asset_integrity (che
 CREATE INDEX idx_asset_integrity_problems ON photofactory.asset_integrity (checked_at) WHERE status <> 'ok';
 COMMENT ON TABLE photofactory.asset_integrity IS
     'Last verification of each stored original: ok, missing, hash_mismatch (bit rot) or unreadable.';
+COMMENT ON COLUMN photofactory.asset_integrity.asset_id IS 'The media_assets row checked';
+COMMENT ON COLUMN photofactory.asset_integrity.checked_at IS 'When its stored file was last re-hashed';
+COMMENT ON COLUMN photofactory.asset_integrity.status IS 'ok, missing, hash_mismatch or unreadable';
+COMMENT ON COLUMN photofactory.asset_integrity.detail IS 'The error, or both hashes on a mismatch; NULL when ok';
 
 -- Background verification runs, worked through by the factory-db worker in batches.
 CREATE TABLE photofactory.verification_runs (
@@ -29,18 +33,35 @@ CREATE TABLE photofactory.verification_runs (
     -- never sorts the whole ledger.
     last_asset          uuid
 );
+COMMENT ON TABLE photofactory.verification_runs IS
+    'Background verification runs (start_verification), worked through by the factory-db worker in batches';
+COMMENT ON COLUMN photofactory.verification_runs.id IS 'Run id, as returned by start_verification()';
+COMMENT ON COLUMN photofactory.verification_runs.requested_at IS 'When it was requested';
+COMMENT ON COLUMN photofactory.verification_runs.not_verified_since IS 'Only assets not verified since this time (NULL: all)';
+COMMENT ON COLUMN photofactory.verification_runs.sample IS 'Fraction of the assets checked, in (0, 1] (NULL: all)';
+COMMENT ON COLUMN photofactory.verification_runs.started_at IS 'When the worker began it';
+COMMENT ON COLUMN photofactory.verification_runs.finished_at IS 'When it ended (done or cancelled)';
+COMMENT ON COLUMN photofactory.verification_runs.total IS 'Assets in the ledger when it began';
+COMMENT ON COLUMN photofactory.verification_runs.checked IS 'Assets checked so far';
+COMMENT ON COLUMN photofactory.verification_runs.problems IS 'Problems found so far (asset_integrity rows not ok)';
+COMMENT ON COLUMN photofactory.verification_runs.status IS 'pending, running, done or cancelled';
+COMMENT ON COLUMN photofactory.verification_runs.last_asset IS 'Last asset id checked: the run walks the ledger in id order from here';
 
 CREATE FUNCTION photofactory._hash_stored_file(path text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pf_hash_stored_file'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION photofactory._hash_stored_file(text) IS
+    'Internal: SHA-256 of a stored file as {"sha256": …} or {"error": missing|unreadable, "detail": …}';
 
 CREATE FUNCTION photofactory._list_originals()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pf_list_originals'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION photofactory._list_originals() IS
+    'Internal: absolute paths of the regular files under storage_dir/Originals (JSON array)';
 
 -- Re-hashes the given assets' stored files, records each result, returns the problems.
 CREATE FUNCTION photofactory._verify_ids(asset_ids uuid[])
@@ -84,6 +105,8 @@ END;
 END
 $function$
 ;
+COMMENT ON FUNCTION photofactory._verify_ids(uuid[]) IS
+    'Internal: re-hashes the given assets'' stored files, records each result in asset_integrity, returns the problems';
 
 -- The assets a check covers: never checked, or checked before p_checked_before;
 -- optionally only those not verified since a time, and a deterministic sample.
@@ -103,6 +126,8 @@ AS $function$
          LIMIT _verify_batch.max_rows))
 $function$
 ;
+COMMENT ON FUNCTION photofactory._verify_batch(integer, timestamptz, timestamptz, double precision, bigint) IS
+    'Internal: the assets one verify_assets() call covers, re-hashed';
 
 CREATE FUNCTION photofactory.verify_assets(max_rows integer DEFAULT 1000, not_verified_since timestamp with time zone DEFAULT NULL::timestamp with time zone, sample double precision DEFAULT NULL::double precision)
  RETURNS TABLE(asset_id uuid, final_path text, status text, detail text)
@@ -217,6 +242,8 @@ END;
 END
 $function$
 ;
+COMMENT ON FUNCTION photofactory._verification_step(integer) IS
+    'Internal (factory-db): one batch of the oldest active verification run; returns a progress line, NULL when idle';
 
 
 CREATE FUNCTION photofactory.adopt_orphan(path text)
@@ -284,7 +311,7 @@ GRANT EXECUTE ON FUNCTION photofactory.start_verification(timestamptz, double pr
 GRANT EXECUTE ON FUNCTION photofactory.adopt_orphan(text) TO photofactory_operator;
 GRANT SELECT ON photofactory.asset_integrity, photofactory.verification_runs TO photofactory_reader;
 
--- 1e. Rebuilding a lost ledger from the library: every orphan of Originals/
+-- Rebuilding a lost ledger from the library: every orphan of Originals/
 -- adopted in one call, each in its own subtransaction, so that a file that
 -- cannot be adopted (a sidecar, a duplicate, an unreadable or damaged file) is
 -- reported and skipped instead of aborting the rest. Media before sidecars;
@@ -399,9 +426,11 @@ COMMENT ON FUNCTION photofactory.cancel_verification(bigint) IS
 GRANT EXECUTE ON FUNCTION photofactory.cancel_verification(bigint) TO photofactory_operator;
 
 
--- Changed in 0.2.0: also reports renditions. 'orphan_rendition': a file under
+-- The comparison of disk and ledger behind reconcile(): 'missing_file' and
+-- 'orphan_file' under Originals/; 'orphan_rendition': a file under
 -- Thumbnails/ that belongs to no asset (or is not named like a rendition);
 -- 'missing_rendition': an asset marked thumbnailed whose file is gone.
+-- SECURITY INVOKER: only reconcile() (SECURITY DEFINER) calls it.
 CREATE FUNCTION photofactory._reconcile_files()
 RETURNS TABLE (problem text, path text, asset_id uuid)
 LANGUAGE sql
@@ -444,11 +473,9 @@ AS $$
 $$;
 
 -- reconcile() also reports ledger rows outside the current storage root (the
--- library was moved, photofactory.storage_dir changed): before, they were
--- silently skipped and it reported no problem while verify_assets() found
--- every one of them missing. The comparison of disk and ledger stays as it
--- is (renamed _reconcile_files, whatever sections 1-4 made of it); reconcile()
--- adds the rows outside the root to it.
+-- library was moved, photofactory.storage_dir changed): skipped silently,
+-- they would show no problem while verify_assets() finds every one of them
+-- missing.
 COMMENT ON FUNCTION photofactory._reconcile_files() IS
     'Internal (reconcile): ledger rows under Originals/ whose file is missing, and files there with no row';
 CREATE FUNCTION photofactory.reconcile()

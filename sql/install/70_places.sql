@@ -1,8 +1,7 @@
 ------------------------------------------------------------------------------
--- 4. Services (worker template, geocoder, ...)
+-- Places and reverse geocoding
 ------------------------------------------------------------------------------
-
--- 4a. Places and reverse geocoding (issue #16). The geocoder service (a worker
+-- The geocoder service (a worker
 -- heartbeating as `geocoder`) claims pending_geocoding(), finds each asset's
 -- nearest place in a k-d tree it builds from photofactory.places, writes the
 -- answer to asset_places and marks the asset with mark_geocoded(). location is

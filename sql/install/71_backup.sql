@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- 4.b Backup (issue #14): verified copies on every backup target
+-- Backup: verified copies on every backup target
 -- ---------------------------------------------------------------------------
 -- The `backup` worker (src/pg/backup_worker.cpp) copies each stored original
 -- and its sidecars to every enabled target with the verified protocol of

@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- 4t. Thumbnails (issue #15): the thumbnailer service's queue, bookkeeping
+-- Thumbnails: the thumbnailer service's queue, bookkeeping
 -- and paths. Renditions live under <storage_dir>/Thumbnails/<ab>/<cd>/ as
 -- <id>-thumb.webp and <id>-preview.jpg (ab, cd: the id's first hex digits).
 -- ---------------------------------------------------------------------------
