@@ -56,7 +56,7 @@ COMMENT ON FUNCTION photofactory.is_valid_location(jsonb) IS
 -- The workers keep the ledger of the inbox and
 -- storage in the database named by photofactory.database; the extension in
 -- any other database must not act on that library (a second ledger of the
--- same files). CREATE EXTENSION there warns; every function that touches the
+-- same files). CREATE EXTENSION there warns (95_warnings.sql); every function that touches the
 -- library raises 55000 there (the C functions check for themselves; the SQL
 -- ones call this guard first).
 CREATE FUNCTION photofactory._require_library_database(what text)
@@ -66,16 +66,3 @@ LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION photofactory._require_library_database(text) IS
     'Internal (C): raises 55000 naming what was called when this database is not photofactory.database';
-
-DO $library_database$
-BEGIN
-    IF pg_catalog.current_setting('photofactory.database', true) IS DISTINCT FROM
-       pg_catalog.current_database()::pg_catalog.text THEN
-        RAISE WARNING 'photofactory: this database is not photofactory.database; the library''s workers do not serve it'
-            USING DETAIL = 'Functions that act on the inbox or storage (ingest_now, ingest_file, inbox_report, '
-                           'verify_assets, start_verification, reconcile, adopt_orphan, adopt_orphans) raise an '
-                           'error here.',
-                  HINT = 'Create the extension in the database named by photofactory.database.';
-    END IF;
-END
-$library_database$;

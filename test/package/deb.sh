@@ -49,9 +49,15 @@ ok "it produces $deb" test -f "$run/$deb"
 contents=$(dpkg-deb -c "$run/$deb")
 for f in "$so" "$(pg_config --sharedir)/extension/photofactory.control" \
          "$(pg_config --sharedir)/extension/photofactory--0.1.0.sql" \
-         "$(pg_config --sharedir)/extension/photofactory--0.1.0--0.2.0.sql"; do
+         "$(pg_config --sharedir)/extension/photofactory--0.1.0--0.2.0.sql" \
+         "$(pg_config --sharedir)/extension/photofactory--0.2.0.sql"; do
   ok "the package ships $f" grep -q " \.$f\$" <<<"$contents"
 done
+# The full 0.2.0 script is built from sql/install/*.sql (not in git): the
+# package must carry the one make builds from the parts.
+ok "its photofactory--0.2.0.sql is the sql/install parts, concatenated" cmp -s \
+  <(dpkg-deb --fsys-tarfile "$run/$deb" | tar -xO ".$(pg_config --sharedir)/extension/photofactory--0.2.0.sql") \
+  <(cat "$root"/sql/install/*.sql)
 ok "no development leftovers in the package" bash -c "! grep -Eq '\\.(o|bc|cpp|hpp)\$' <<<\"\$1\"" _ "$contents"
 depends=$(dpkg-deb -f "$run/$deb" Depends)
 ok "it depends on postgresql-$pgmajor" grep -q "postgresql-$pgmajor" <<<"$depends"

@@ -1,7 +1,7 @@
 -- Rules enforced by the database on media_assets, system_status(_history)
 -- and inbox_events. Everything runs in one transaction and is rolled back.
 BEGIN;
-SELECT plan(67);
+SELECT plan(68);
 
 -- A helper to insert an asset with only what matters to a test.
 CREATE FUNCTION pg_temp.asset(p_id uuid, p_hash text, p_location jsonb DEFAULT NULL) RETURNS void
@@ -132,6 +132,11 @@ SELECT throws_ok($$INSERT INTO photofactory.inbox_events (outcome, original_name
 SELECT lives_ok($$INSERT INTO photofactory.inbox_events (outcome, original_name, original_path, stored_path, reason)
                   VALUES ('rejected', 'notes.txt', '/inbox/notes.txt', 'Rejected/2024-01-01/notes.txt', 'not media')$$,
                 'a rejected event needs neither hash nor asset');
+
+-- asset_sidecars: only the sidecar kinds the librarian stores.
+SELECT throws_ok($$INSERT INTO photofactory.asset_sidecars (asset_id, kind, file_hash, original_name, original_path, final_path, size_bytes)
+                   VALUES (gen_random_uuid(), 'doc', repeat('a', 64), 'x', 'x', 'x', 1)$$, '23514', NULL,
+                 'sidecar kind is checked');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,8 +1,11 @@
--- Issue #10 (0.2.0): what pg_dump keeps, pinned search_paths, and the
--- settings and functions of the safety guards. Behaviour is tested end to end
--- (test/e2e/72_search_path.sh, 74_guards.sh, test/restore/dump_restore.sh).
+-- Rules every object of the extension follows (issue #10): what pg_dump
+-- keeps, pinned search_paths, which functions run as their owner, and the
+-- settings and functions of the safety guards. The shape of each object is
+-- pg_regress's (sql/01_schema.sql); docs/architecture.md, "Tests".
+-- Behaviour is tested end to end (test/e2e/72_search_path.sh, 74_guards.sh,
+-- test/restore/dump_restore.sh).
 BEGIN;
-SELECT plan(7);
+SELECT plan(9);
 
 SELECT set_eq(
     $$SELECT c::regclass::text FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'photofactory'$$,
@@ -44,6 +47,20 @@ SELECT ok(has_function_privilege('photofactory_operator', 'photofactory.adopt_or
           'adopt_orphans is for operators');
 SELECT ok(NOT has_function_privilege('photofactory_operator', 'photofactory._require_library_database(text)', 'EXECUTE'),
           'the internal database guard is granted to nobody');
+
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'photofactory'::regnamespace AND p.prosecdef
+         AND p.proname NOT IN ('schedule_retention', 'unschedule_retention', 'verify_assets', 'start_verification',
+                               'cancel_verification', 'reconcile', 'adopt_orphan', 'adopt_orphans', 'forget_service',
+                               'thumbnail_path',
+                               'add_backup_target', 'retire_backup_target', 'start_backup_scrub', 'backup_report',
+                               'restore_original', 'restore_all')$$,
+    'no other function is SECURITY DEFINER');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'photofactory'::regnamespace AND p.proisstrict AND l.lanname IN ('sql', 'plpgsql')$$,
+    'no SQL-level function is STRICT (NULL input raises instead)');
 
 SELECT * FROM finish();
 ROLLBACK;
