@@ -213,5 +213,8 @@ INSERT INTO photofactory.inbox_events (outcome, original_name, original_path) VA
 -- "What happened to my file IMG_1.jpg?"
 SELECT outcome, stored_path, reason
   FROM photofactory.inbox_events WHERE original_name LIKE 'IMG_1%' ORDER BY id;
+-- asset_sidecars: only the sidecar kinds the librarian stores.
+INSERT INTO photofactory.asset_sidecars (asset_id, kind, file_hash, original_name, original_path, final_path, size_bytes)
+VALUES (gen_random_uuid(), 'doc', repeat('a', 64), 'x', 'x', 'x', 1);
 
 TRUNCATE photofactory.media_assets, photofactory.inbox_events;
