@@ -33,3 +33,4 @@
 --    update script could only wrap the old bodies. The parts carry the same
 --    text, so that test/upgrade compares bodies byte for byte; unwrap them in
 --    a later version (here AND with CREATE OR REPLACE in its update script).
+

@@ -66,3 +66,4 @@ LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION photofactory._require_library_database(text) IS
     'Internal (C): raises 55000 naming what was called when this database is not photofactory.database';
+

@@ -345,3 +345,4 @@ COMMENT ON COLUMN photofactory.inbox_events.original_name IS 'File name as recei
 COMMENT ON COLUMN photofactory.inbox_events.original_path IS 'Absolute path the file had in the inbox';
 COMMENT ON COLUMN photofactory.inbox_events.file_hash IS 'SHA-256 of the content (NULL for a file rejected unread)';
 COMMENT ON COLUMN photofactory.inbox_events.size_bytes IS 'File size in bytes, when known';
+

@@ -393,5 +393,3 @@ $fn$;
 COMMENT ON FUNCTION photofactory.clear_error(uuid) IS
     'Clears has_errors and error_message; returns 1 if an error was cleared, 0 if there was none; unknown id raises';
 
-
-

@@ -174,7 +174,6 @@ COMMENT ON FUNCTION photofactory.unschedule_retention() IS
     'Removes the pg_cron job photofactory-history-retention; returns false if there was none';
 
 
-
 -- A service appears with its first heartbeat() (there is no list of known
 -- services: the dashboard, a geocoder or a sync checker register that way),
 -- so a misspelt name leaves a row behind; a retired service too. forget_service
@@ -219,3 +218,4 @@ BEGIN
     END IF;
 END
 $cron$;
+

@@ -1,7 +1,9 @@
--- === C functions of the librarian (src/pg) ===
--- Functions implemented in photofactory.so. Every function added here must be
--- followed by its own REVOKE ALL ... FROM PUBLIC and explicit GRANTs: the
--- blanket REVOKE above ran before these exist.
+------------------------------------------------------------------------------
+-- Ingest: the librarian's C functions, sidecars, the journal, progress
+------------------------------------------------------------------------------
+-- Functions implemented in photofactory.so, and the tables and views the
+-- librarian writes. Grants beside each object; 90_privileges.sql revokes
+-- EXECUTE from PUBLIC on all of them.
 
 -- Reads a file on the server (hash, size, format, capture date and its source,
 -- location, planned destination). It touches the server's filesystem with the
@@ -220,7 +222,6 @@ GRANT EXECUTE ON FUNCTION photofactory._ingest_file_json(text) TO photofactory_o
 GRANT EXECUTE ON FUNCTION photofactory.ingest_file(text) TO photofactory_operator;
 GRANT EXECUTE ON FUNCTION photofactory._inbox_report_json() TO photofactory_operator;
 GRANT SELECT ON photofactory.ingest_journal TO photofactory_reader;
-
 
 
 -- Progress of ingestion, over all librarians. Each librarian writes its row at

@@ -1,4 +1,6 @@
--- === Integrity: verification of stored originals, reconciliation ===
+------------------------------------------------------------------------------
+-- Integrity: verification of stored originals, reconciliation
+------------------------------------------------------------------------------
 -- (docs/operations.md, "Verifying the library"). Nothing here deletes or moves a file.
 
 -- Result of the last re-hash of each asset's stored file.
@@ -354,7 +356,6 @@ COMMENT ON FUNCTION photofactory.adopt_orphans() IS
 GRANT EXECUTE ON FUNCTION photofactory.adopt_orphans() TO photofactory_operator;
 
 
-
 -- One background run at a time: a second request while one is pending or
 -- running would only check the same files twice. A trigger rather than a
 -- change to start_verification(), so that it holds for every writer; the
@@ -390,7 +391,6 @@ CREATE TRIGGER verification_runs_one_active
     FOR EACH ROW EXECUTE FUNCTION photofactory._verification_runs_one_active();
 COMMENT ON FUNCTION photofactory.start_verification(timestamptz, double precision) IS
     'Queues a background verification of the stored originals (worked through by factory-db); returns its id. Refused while another run is pending or running.';
-
 
 
 -- Raises like every other function: NULL (22004), unknown run (P0002).
@@ -586,3 +586,4 @@ END
 $fn$;
 COMMENT ON FUNCTION photofactory.relocate_storage(text, text, integer) IS
     'Superuser: rewrites final_path of assets and sidecars from old_root to new_root in one transaction, after hashing a sample at the new place; returns the rows changed';
+

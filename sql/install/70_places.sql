@@ -329,3 +329,4 @@ GRANT EXECUTE ON FUNCTION photofactory.place_of(uuid) TO photofactory_reader;
 -- regeocode_all() runs as its caller: UPDATE (is_geocoded) is the operator's already.
 GRANT EXECUTE ON FUNCTION photofactory.regeocode_all() TO photofactory_operator;
 -- load_places() replaces reference data: the extension owner (superuser) only.
+

@@ -47,3 +47,4 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('ph
 -- librarian_state is not dumped: it describes processes, and a restored
 -- server's librarians write it anew.
 SELECT pg_catalog.pg_extension_config_dump('photofactory.thumbnail_failures', '');
+

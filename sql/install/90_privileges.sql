@@ -52,3 +52,4 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA photofactory FROM PUBLIC;
 -- would fail with "permission denied for function is_valid_location". It is a
 -- pure function of its argument, so PUBLIC may have it.
 GRANT EXECUTE ON FUNCTION photofactory.is_valid_location(jsonb) TO PUBLIC;
+
