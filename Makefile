@@ -46,7 +46,7 @@ $(OBJS): $(PF_HEADERS)
 
 PF_SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 $(DATA_built): $(PF_SQL_PARTS) $(EXTENSION).control
-	cat $(PF_SQL_PARTS) >$@
+	cat $(PF_SQL_PARTS) >$@.tmp && mv $@.tmp $@
 
 # Core objects are compiled as core: core_guard.hpp then rejects any PostgreSQL header.
 $(CORE_SRCS:.cpp=.o): PG_CXXFLAGS += -DPF_BUILDING_CORE
