@@ -207,13 +207,59 @@ COMMENT ON FUNCTION photofactory._media_assets_guard() IS
 -- the operators who UPDATE flags must not need one; a WHEN cannot hold a
 -- subquery, hence is_superuser.) The librarian's inserts are never a client's
 -- COPY (test/restore/dump_restore.sh checks both sides).
+-- A mark that costs what the row costs (geocoder throughput).
+-- The guard trigger ran its PL/pgSQL function (with its own search_path, so a
+-- GUC save and restore) for every row of every UPDATE, even for a worker's
+-- mark that already writes exactly what the guard would make of it. Splitting
+-- it by event lets the UPDATE trigger carry a WHEN that holds precisely when
+-- the guard would neither raise nor change NEW: then it is skipped. Any other
+-- UPDATE -- a real location change, a flag without its timestamp, a client's
+-- updated_at, an error message without has_errors -- runs the guard as before.
+-- The predicate restates _media_assets_guard()'s UPDATE branch rule by rule
+-- (keep them together): location byte for byte (record_image_eq compares the
+-- stored images, so "1.0" for "1" still goes through the guard, which keeps the
+-- stored spelling), ingested_at and created_at unchanged, updated_at = now(),
+-- each *_at what the flag rule makes of it, has_errors/error_message paired.
+-- NULLs make the predicate NULL, which fires the guard. The COPY exemption above
+-- is kept on both triggers. test/pgtap/62_guard_when.sql checks it.
 CREATE TRIGGER media_assets_guard
-    BEFORE INSERT OR UPDATE ON photofactory.media_assets
+    BEFORE INSERT ON photofactory.media_assets
     FOR EACH ROW
     WHEN (NOT (coalesce(pg_catalog.current_query() OPERATOR(pg_catalog.~*)
                         '^\s*copy\s+"?photofactory"?\.'::pg_catalog.text, false)
                AND pg_catalog.current_setting('is_superuser'::pg_catalog.text)
                    OPERATOR(pg_catalog.=) 'on'::pg_catalog.text))
+    EXECUTE FUNCTION photofactory._media_assets_guard();
+CREATE TRIGGER media_assets_guard_update
+    BEFORE UPDATE ON photofactory.media_assets
+    FOR EACH ROW
+    WHEN (NOT coalesce(
+              (OLD.location IS NULL
+               OR pg_catalog.record_image_eq(ROW(NEW.location), ROW(OLD.location)))
+          AND NEW.ingested_at OPERATOR(pg_catalog.=) OLD.ingested_at
+          AND NEW.created_at OPERATOR(pg_catalog.=) OLD.created_at
+          AND NEW.updated_at OPERATOR(pg_catalog.=) pg_catalog.now()
+          AND NOT (NEW.geocoded_at IS DISTINCT FROM
+                   CASE WHEN NOT NEW.is_geocoded THEN NULL
+                        WHEN OLD.is_geocoded THEN OLD.geocoded_at ELSE pg_catalog.now() END)
+          AND NOT (NEW.thumbnailed_at IS DISTINCT FROM
+                   CASE WHEN NOT NEW.is_thumbnailed THEN NULL
+                        WHEN OLD.is_thumbnailed THEN OLD.thumbnailed_at ELSE pg_catalog.now() END)
+          AND NOT (NEW.curated_at IS DISTINCT FROM
+                   CASE WHEN NOT NEW.is_curated THEN NULL
+                        WHEN OLD.is_curated THEN OLD.curated_at ELSE pg_catalog.now() END)
+          AND NOT (NEW.backed_up_at IS DISTINCT FROM
+                   CASE WHEN NOT NEW.is_backed_up THEN NULL
+                        WHEN OLD.is_backed_up THEN OLD.backed_up_at ELSE pg_catalog.now() END)
+          AND CASE WHEN NEW.error_message IS DISTINCT FROM OLD.error_message
+                   THEN NEW.has_errors OPERATOR(pg_catalog.=) (NEW.error_message IS NOT NULL)
+                   WHEN OLD.has_errors AND NOT NEW.has_errors THEN NEW.error_message IS NULL
+                   ELSE true END,
+          false)
+          AND NOT (coalesce(pg_catalog.current_query() OPERATOR(pg_catalog.~*)
+                            '^\s*copy\s+"?photofactory"?\.'::pg_catalog.text, false)
+                   AND pg_catalog.current_setting('is_superuser'::pg_catalog.text)
+                       OPERATOR(pg_catalog.=) 'on'::pg_catalog.text))
     EXECUTE FUNCTION photofactory._media_assets_guard();
 
 ------------------------------------------------------------------------------
