@@ -72,11 +72,8 @@ long ms_until(TimestampTz when, TimestampTz now) {
     return ms < 0 ? 0 : ms;
 }
 
-}  // namespace
-
-void librarian_main() {
-    const int index = g_worker.index;
-    // A previous incarnation may still be finishing its file: wait for its slot.
+// A previous incarnation may still be finishing its file: wait for its slot.
+void take_slot(int index) {
     while (!try_lock_librarian_slot(index)) {
         if (worker_should_exit()) proc_exit(0);
         pgstat_report_activity(STATE_IDLE, "waiting for the previous librarian in this slot to exit");
@@ -90,7 +87,80 @@ void librarian_main() {
         lib_heap.scan_news = new std::string();
     });
     lib_st.seen_wake = g_shared ? pg_atomic_read_u64(&g_shared->wake_requests) : 0;
+}
 
+// Anything that calls for a new scan: inotify events, wake_librarian(), the
+// scan interval, a settling file's moment, the end of a pause.
+void note_wakeups(TimestampTz now) {
+    if (lib_heap.watcher != nullptr) {
+        bool changed = false;
+        pf_core_call("reading inotify events", [&] { changed = lib_heap.watcher->drain(); });
+        if (changed) lib_st.dirty = true;
+    }
+    if (g_shared != nullptr) {
+        uint64 wake = pg_atomic_read_u64(&g_shared->wake_requests);
+        if (wake != lib_st.seen_wake) {
+            lib_st.seen_wake = wake;
+            lib_st.dirty = true;
+        }
+    }
+    serve_requests();
+
+    if (now >= lib_st.next_scan || (lib_st.next_settle != 0 && now >= lib_st.next_settle)) lib_st.dirty = true;
+    if (lib_st.paused_until != 0 && now >= lib_st.paused_until) {
+        lib_st.paused_until = 0;
+        lib_st.problem[0] = '\0';
+        snprintf(lib_st.status, sizeof lib_st.status, "OK");
+        lib_st.dirty = true;
+    }
+    if (!guc_ingest_enabled) {
+        set_problem("WARNING", "Paused: photofactory.ingest_enabled is off");
+    } else if (strncmp(lib_st.problem, "Paused: photofactory.ingest_enabled", 35) == 0) {
+        lib_st.problem[0] = '\0';
+        snprintf(lib_st.status, sizeof lib_st.status, "OK");
+    }
+}
+
+void scan_and_ingest() {
+    lib_st.dirty = false;
+    pgstat_report_activity(STATE_RUNNING, "scanning the inbox");
+    char err[512] = "";
+    if (run_guarded("scanning the inbox", scan_step, nullptr, err, sizeof err)) {
+        log_scan_news();
+        process_entries();
+    } else {
+        set_problem("ERROR", "Cannot scan %s: %s", lib_st.inbox_dir, err);
+        close_dirs();
+    }
+    lib_st.next_scan = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_scan_interval_s * 1000L);
+}
+
+// Sleeps until the next thing to do (or an inotify event, or the latch).
+void wait_for_work() {
+    TimestampTz now = GetCurrentTimestamp();
+    long timeout = std::min({ms_until(lib_st.next_scan, now), ms_until(lib_st.next_heartbeat, now),
+                             ms_until(lib_st.next_settle, now), ms_until(lib_st.paused_until, now)});
+    if (lib_st.dirty) timeout = 0;
+    if (timeout == LONG_MAX) timeout = 5000;
+    int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
+    pgsocket sock = PGINVALID_SOCKET;
+    if (lib_heap.watcher != nullptr) {
+        events |= WL_SOCKET_READABLE;
+        sock = lib_heap.watcher->fd();
+    }
+    if (timeout > 0) {
+        int rc = WaitLatchOrSocket(MyLatch, events, sock, timeout, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        // inotify fires while a file is still being written: give the writer
+        // a moment so one scan sees many events' worth of changes.
+        if (rc & WL_SOCKET_READABLE) worker_sleep(200);
+    }
+}
+
+}  // namespace
+
+void librarian_main() {
+    take_slot(g_worker.index);
     bool announced_wait = false;
     while (!worker_should_exit()) {
         if (worker_reload_if_pending() &&
@@ -124,47 +194,8 @@ void librarian_main() {
             lib_st.recovered = true;
         }
         start_watcher();
-        if (lib_heap.watcher != nullptr) {
-            bool changed = false;
-            pf_core_call("reading inotify events", [&] { changed = lib_heap.watcher->drain(); });
-            if (changed) lib_st.dirty = true;
-        }
-        if (g_shared != nullptr) {
-            uint64 wake = pg_atomic_read_u64(&g_shared->wake_requests);
-            if (wake != lib_st.seen_wake) {
-                lib_st.seen_wake = wake;
-                lib_st.dirty = true;
-            }
-        }
-        serve_requests();
-
-        if (now >= lib_st.next_scan || (lib_st.next_settle != 0 && now >= lib_st.next_settle)) lib_st.dirty = true;
-        if (lib_st.paused_until != 0 && now >= lib_st.paused_until) {
-            lib_st.paused_until = 0;
-            lib_st.problem[0] = '\0';
-            snprintf(lib_st.status, sizeof lib_st.status, "OK");
-            lib_st.dirty = true;
-        }
-        if (!guc_ingest_enabled) {
-            set_problem("WARNING", "Paused: photofactory.ingest_enabled is off");
-        } else if (strncmp(lib_st.problem, "Paused: photofactory.ingest_enabled", 35) == 0) {
-            lib_st.problem[0] = '\0';
-            snprintf(lib_st.status, sizeof lib_st.status, "OK");
-        }
-
-        if (lib_st.dirty && guc_ingest_enabled && lib_st.paused_until == 0) {
-            lib_st.dirty = false;
-            pgstat_report_activity(STATE_RUNNING, "scanning the inbox");
-            char err[512] = "";
-            if (run_guarded("scanning the inbox", scan_step, nullptr, err, sizeof err)) {
-                log_scan_news();
-                process_entries();
-            } else {
-                set_problem("ERROR", "Cannot scan %s: %s", lib_st.inbox_dir, err);
-                close_dirs();
-            }
-            lib_st.next_scan = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_scan_interval_s * 1000L);
-        }
+        note_wakeups(now);
+        if (lib_st.dirty && guc_ingest_enabled && lib_st.paused_until == 0) scan_and_ingest();
 
         if (lib_st.problem[0] == '\0')
             snprintf(lib_st.status, sizeof lib_st.status, "%s", files_stuck() > 0 || lib_st.unlisted > 0 ? "WARNING" : "OK");
@@ -172,25 +203,7 @@ void librarian_main() {
         idle_task(task, sizeof task);
         pgstat_report_activity(STATE_IDLE, task);
         heartbeat(task, false);
-
-        now = GetCurrentTimestamp();
-        long timeout = std::min({ms_until(lib_st.next_scan, now), ms_until(lib_st.next_heartbeat, now),
-                                 ms_until(lib_st.next_settle, now), ms_until(lib_st.paused_until, now)});
-        if (lib_st.dirty) timeout = 0;
-        if (timeout == LONG_MAX) timeout = 5000;
-        int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
-        pgsocket sock = PGINVALID_SOCKET;
-        if (lib_heap.watcher != nullptr) {
-            events |= WL_SOCKET_READABLE;
-            sock = lib_heap.watcher->fd();
-        }
-        if (timeout > 0) {
-            int rc = WaitLatchOrSocket(MyLatch, events, sock, timeout, PG_WAIT_EXTENSION);
-            ResetLatch(MyLatch);
-            // inotify fires while a file is still being written: give the writer
-            // a moment so one scan sees many events' worth of changes.
-            if (rc & WL_SOCKET_READABLE) worker_sleep(200);
-        }
+        wait_for_work();
         CHECK_FOR_INTERRUPTS();
     }
     if (lib_st.inbox_dir[0] != '\0')
@@ -201,6 +214,5 @@ void librarian_main() {
     close_dirs();
     proc_exit(0);
 }
-
 
 }  // namespace pf::pg

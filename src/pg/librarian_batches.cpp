@@ -29,8 +29,7 @@ constexpr long kDiskFullRetryMs = 30000;
 // commits and one fsync per folder for up to batch_files files, which is what
 // makes small files fast. The byte cap keeps a batch of large files short, so
 // a SIGTERM or a crash costs little re-reading.
-constexpr int kMaxBatch = 128;
-static_assert(kMaxBatch == 128, "pf::QueueLimits::batch_files");
+constexpr int kMaxBatch = static_cast<int>(pf::QueueLimits{}.batch_files);
 
 // The batch being ingested, as plain C data (a longjmp may cross it).
 struct Pending {
