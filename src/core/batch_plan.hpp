@@ -51,6 +51,24 @@ struct Anchor {
     std::string date_source;
 };
 
+// A stored asset as the ledger lists it (a media_assets row; NULL columns
+// are empty strings), from which anchor_from_stored derives an Anchor.
+struct StoredAsset {
+    std::string key;
+    std::string asset_id;
+    std::string final_path;     // absolute path of its file
+    std::string original_name;  // as received
+    std::string captured_at;    // "YYYY-MM-DD HH:MM:SS"
+    std::optional<int> utc_offset_minutes;
+    std::string date_source;
+};
+
+// The anchor a stored asset makes for late companions: its storage-relative
+// folder, its stem as received and the collision suffix its stored name got
+// ("IMG_1~1.JPG" received as "IMG_1.JPG": suffix "~1"). None when its file is
+// not below storage_dir (stored elsewhere) or it has no capture time.
+std::optional<Anchor> anchor_from_stored(const std::string& storage_dir, const StoredAsset& a);
+
 struct PlanInput {
     std::vector<PlanFile> files;
     std::vector<KnownContent> known;

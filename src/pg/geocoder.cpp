@@ -14,6 +14,7 @@
 #include "core/country_shapes.hpp"
 #include "core/place_index.hpp"
 #include "core/place_lookup.hpp"
+#include "pg/advisory_locks.hpp"
 #include "pg/boundary.hpp"
 #include "pg/gucs.hpp"
 
@@ -180,8 +181,7 @@ bool geocoder_prepare(ServiceStatus* st) {
     // the batch's writes (they would name the old set's place ids with the new
     // set's rows). Then a fresh snapshot (read_only = false): the transaction's
     // first one may predate a load that committed while the lock was awaited.
-    rc = SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock_shared(1885693507, 0)", false, 0);
-    if (rc != SPI_OK_SELECT) elog(ERROR, "taking the places lock failed: %s", SPI_result_code_string(rc));
+    xact_lock_shared(LockClass::Places, 0);
     rc = SPI_execute("SELECT d.generation, d.place_count, d.source, d.loaded_at FROM photofactory.places_dataset AS d",
                      false, 1);
     if (rc != SPI_OK_SELECT)

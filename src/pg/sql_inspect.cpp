@@ -26,7 +26,7 @@
 #include "pg/core_setup.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
-#include "pg/timezone.hpp"
+#include "pg/read_options.hpp"
 #include "pg/worker.hpp"
 
 extern "C" {
@@ -90,11 +90,9 @@ Datum pf_inspect_file(PG_FUNCTION_ARGS) {
     if (!anywhere) require_library_database("photofactory.inspect_file()");
 
     ensure_core_initialized();
-    const pg_tz* zone = capture_zone();
-    const char* zone_name = capture_zone_name(zone);
+    const ReadSettings settings = current_read_settings();
     const char* slash = strrchr(path, '/');
     const char* name = slash ? slash + 1 : path;
-    const unsigned long long max_bytes = max_file_size_bytes();
     // Below a root the walk from the root is used for every caller (also
     // inside SECURITY DEFINER adopt_orphan). Any other path only for members
     // of pg_read_server_files.
@@ -130,13 +128,7 @@ Datum pf_inspect_file(PG_FUNCTION_ARGS) {
     char* json = pf_core_call_cstring("inspect_file", [&]() {
         Fd file;
         if (any_fd < 0) file.fd = open_below(root, rel);
-        pf::ReadOptions opts;
-        opts.utc_offset_for = utc_offset_minutes_in_zone;
-        opts.utc_offset_ctx = const_cast<pg_tz*>(zone);
-        opts.default_zone_name = zone_name;
-        opts.max_bytes = max_bytes;
-        opts.cancelled = core_should_stop;
-        pf::AssetFacts facts = pf::read_asset(any_fd >= 0 ? any_fd : file.fd, name, opts);
+        pf::AssetFacts facts = pf::read_asset(any_fd >= 0 ? any_fd : file.fd, name, read_options(settings));
         std::string dest = "Originals/" + pf::date_folder(facts.captured) + "/" + pf::sanitize_filename(name).name;
         return pf::asset_facts_json(facts, dest);
     });

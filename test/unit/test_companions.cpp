@@ -208,3 +208,38 @@ TEST(BatchPlan, DuplicatesLonelySidecarsAndRejects) {
     EXPECT_EQ(d[5].outcome, O::Rejected);
     EXPECT_EQ(d[5].dest_rel, "Rejected/2026-11-25/notes.txt");
 }
+
+// The anchor a stored asset makes: derived from its final path below the
+// library (folder, stem as received, the collision suffix its name got).
+TEST(BatchPlan, AnchorFromStoredAssetTakesFolderStemAndSuffixFromItsPath) {
+    pf::StoredAsset s;
+    s.key = "k";
+    s.asset_id = "a1";
+    s.final_path = "/lib/Originals/2024/2024-06-01/IMG_0002~1.HEIC";
+    s.original_name = "IMG_0002.HEIC";
+    s.captured_at = "2024-06-01 23:59:00";
+    s.utc_offset_minutes = 120;
+    s.date_source = "exif_original";
+    auto a = pf::anchor_from_stored("/lib", s);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->key, "k");
+    EXPECT_EQ(a->asset_id, "a1");
+    EXPECT_EQ(a->dir, "Originals/2024/2024-06-01");
+    EXPECT_EQ(a->stem, "IMG_0002");
+    EXPECT_EQ(a->suffix, "~1");
+    EXPECT_EQ(a->captured.year, 2024);
+    EXPECT_EQ(a->captured.hour, 23);
+    EXPECT_EQ(a->utc_offset_minutes, 120);
+    EXPECT_EQ(a->date_source, "exif_original");
+
+    // Renamed by the sanitiser (no common stem): no suffix.
+    s.original_name = "other.HEIC";
+    EXPECT_EQ(pf::anchor_from_stored("/lib", s)->suffix, "");
+    // Stored elsewhere (another library, a prefix that is not a folder) or undated: no anchor.
+    EXPECT_FALSE(pf::anchor_from_stored("/elsewhere", s).has_value());
+    EXPECT_FALSE(pf::anchor_from_stored("/li", s).has_value());
+    s.captured_at = "";
+    EXPECT_FALSE(pf::anchor_from_stored("/lib", s).has_value());
+    s.captured_at = "not a date";
+    EXPECT_FALSE(pf::anchor_from_stored("/lib", s).has_value());
+}
