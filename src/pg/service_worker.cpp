@@ -8,6 +8,7 @@
 
 #include "pg/catalog_version.hpp"
 #include "pg/gucs.hpp"
+#include "pg/worker_registration.hpp"
 
 namespace pf::pg {
 namespace {
@@ -242,7 +243,7 @@ void tick_beat_step(void* arg) {
 [[noreturn]] void service_worker_main(const ServiceDef* def, Datum main_arg) {
     g_def = def;
     char label[64];
-    snprintf(label, sizeof label, "%s %d", def->name, DatumGetInt32(main_arg) % 1000 + 1);
+    snprintf(label, sizeof label, "%s %d", def->name, decode_worker_arg(main_arg).index + 1);
     worker_start(main_arg, label);
     // A query cancel has no meaning between batches and must not abort one.
     pqsignal(SIGINT, SIG_IGN);

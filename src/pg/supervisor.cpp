@@ -14,6 +14,7 @@
 #include "pg/shared_state.hpp"
 #include "pg/service_worker.hpp"
 #include "pg/worker.hpp"
+#include "pg/worker_registration.hpp"
 
 extern "C" PGDLLEXPORT void pf_supervisor_main(Datum main_arg);
 
@@ -58,26 +59,23 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     if (child_alive(slot)) return;
     if (GetCurrentTimestamp() < slot->not_before) return;
 
-    BackgroundWorker w;
-    memset(&w, 0, sizeof w);
-    w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    w.bgw_restart_time = BGW_NEVER_RESTART;  // the supervisor restarts it
-    snprintf(w.bgw_library_name, BGW_MAXLEN, "photofactory");
-    snprintf(w.bgw_function_name, BGW_MAXLEN, "pf_worker_main");
+    char name[BGW_MAXLEN], type[BGW_MAXLEN];
     if (kind == WorkerKind::FactoryDb) {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory factory-db");
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory factory-db");
+        snprintf(name, sizeof name, "photofactory factory-db");
+        snprintf(type, sizeof type, "photofactory factory-db");
     } else if (const ServiceDef* s = service_by_kind(kind)) {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory %s %d", s->name, index + 1);
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory %s", s->name);
+        snprintf(name, sizeof name, "photofactory %s %d", s->name, index + 1);
+        snprintf(type, sizeof type, "photofactory %s", s->name);
     } else if (kind == WorkerKind::Backup) {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory backup");
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory backup");
+        snprintf(name, sizeof name, "photofactory backup");
+        snprintf(type, sizeof type, "photofactory backup");
     } else {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory librarian %d", index + 1);
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory librarian");
+        snprintf(name, sizeof name, "photofactory librarian %d", index + 1);
+        snprintf(type, sizeof type, "photofactory librarian");
     }
+    BackgroundWorker w;
+    // BGW_NEVER_RESTART: the supervisor restarts it.
+    fill_background_worker(&w, "pf_worker_main", name, type, BGW_NEVER_RESTART);
     w.bgw_main_arg = encode_worker_arg(kind, index);
     WorkerArgs args;
     memset(&args, 0, sizeof args);

@@ -5,6 +5,7 @@
 
 #include "pg/catalog_version.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_registration.hpp"
 
 namespace pf::pg {
 
@@ -35,14 +36,10 @@ void pin_worker_search_path() {
     SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
-Datum encode_worker_arg(WorkerKind kind, int index) {
-    return Int32GetDatum(static_cast<int>(kind) * 1000 + index);
-}
-
 void worker_start(Datum main_arg, const char* service_label) {
-    int code = DatumGetInt32(main_arg);
-    g_worker.kind = static_cast<WorkerKind>(code / 1000);
-    g_worker.index = code % 1000;
+    WorkerArg arg = decode_worker_arg(main_arg);
+    g_worker.kind = arg.kind;
+    g_worker.index = arg.index;
 
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, handle_sigterm);

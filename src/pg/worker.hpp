@@ -33,8 +33,6 @@ struct WorkerIdentity {
 
 extern WorkerIdentity g_worker;
 
-Datum encode_worker_arg(WorkerKind kind, int index);
-
 // Pins search_path to pg_catalog, pg_temp for this session, whatever the
 // database or role settings say (called right after connecting).
 void pin_worker_search_path();
