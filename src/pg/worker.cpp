@@ -103,6 +103,9 @@ bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char
         SPI_finish();
         PopActiveSnapshot();
         CommitTransactionCommand();
+        // The commit leaves TopMemoryContext current: what the caller pallocs
+        // next would then live for the whole process.
+        MemoryContextSwitchTo(caller_cxt);
     }
     PG_CATCH();
     {

@@ -57,7 +57,8 @@ void worker_sleep(long timeout_ms);
 
 // Runs fn(arg) in a fresh transaction with SPI connected and a snapshot
 // pushed. On error the message is logged, the transaction rolled back and
-// false returned: the caller simply tries again later.
+// false returned: the caller simply tries again later. Either way the
+// caller's memory context is current again when it returns.
 bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char* errbuf = nullptr,
                         size_t errlen = 0);
 

@@ -1,0 +1,14 @@
+// Must compile: the same call as core_call_owning_capture.cpp with the closure
+// capturing by reference and a plain pointer -- so the failure there is the
+// static_assert's, not the harness's.
+#include <string>
+
+#include "pg/boundary.hpp"
+
+void trivial_capture(const char* name) {
+    std::string copy(name);
+    size_t n = 0;
+    pf::pg::pf_core_call("compile-fail check", [&copy, name, &n] { n = copy.size() + (name != nullptr); });
+    char* s = pf::pg::pf_core_call_cstring("compile-fail check", [&] { return copy; });
+    (void)s;
+}
