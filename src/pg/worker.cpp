@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "pg/catalog_version.hpp"
+#include "pg/pg_guard.hpp"
 #include "pg/shared_state.hpp"
 #include "pg/worker_registration.hpp"
 
@@ -126,24 +127,11 @@ bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char
 }
 
 bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen) {
-    MemoryContext caller_cxt = CurrentMemoryContext;
-    volatile bool ok = true;
-    PG_TRY();
-    {
-        fn(arg);
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(caller_cxt);
-        ErrorData* edata = CopyErrorData();
-        FlushErrorState();
-        if (errbuf != nullptr && errlen > 0) snprintf(errbuf, errlen, "%s", edata->message);
-        ereport(LOG, (errmsg("photofactory %s: %s failed: %s", g_worker.label, activity, edata->message)));
-        FreeErrorData(edata);
-        ok = false;
-    }
-    PG_END_TRY();
-    return ok;
+    PgError err;
+    if (pg_guarded_call(fn, arg, &err)) return true;
+    if (errbuf != nullptr && errlen > 0) snprintf(errbuf, errlen, "%s", err.message);
+    ereport(LOG, (errmsg("photofactory %s: %s failed: %s", g_worker.label, activity, err.message)));
+    return false;
 }
 
 // Also false while the catalog is older than this library (catalog_version.hpp).

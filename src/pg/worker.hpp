@@ -63,7 +63,8 @@ bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char
                         size_t errlen = 0);
 
 // Same error containment without a transaction (for filesystem steps that
-// call core code through pf_core_call).
+// call core code through pf_core_call); pg_guarded_call (pg_guard.hpp) says
+// what fn may do.
 bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen);
 
 // Inside a transaction: is `CREATE EXTENSION photofactory` done in this
