@@ -1,6 +1,5 @@
 // Library entry points: _PG_init (GUCs, shared memory, the supervisor) and the
 // entry function of every dynamic worker.
-#include "pg/backup_worker.hpp"
 #include "pg/drop_guard.hpp"
 #include "pg/factory_db_worker.hpp"
 #include "pg/gucs.hpp"
@@ -46,9 +45,6 @@ void pf_worker_main(Datum main_arg) {
     if (arg.kind == WorkerKind::FactoryDb) {
         worker_start(main_arg, "factory-db");
         factory_db_main();
-    } else if (arg.kind == WorkerKind::Backup) {
-        worker_start(main_arg, "backup");
-        backup_main();
     } else {
         char label[32];
         snprintf(label, sizeof label, "librarian %d", arg.index + 1);

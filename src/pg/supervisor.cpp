@@ -31,7 +31,6 @@ struct ChildSlot {
 };
 
 ChildSlot factory_slot;
-ChildSlot backup_slot;  // idles (and stays silent) while no backup target exists
 ChildSlot librarian_slots[kMaxLibrarians];
 // Services of the worker template, by registry position (service_registry.cpp).
 constexpr int kMaxServices = 8;
@@ -64,11 +63,11 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
         snprintf(name, sizeof name, "photofactory factory-db");
         snprintf(type, sizeof type, "photofactory factory-db");
     } else if (const ServiceDef* s = service_by_kind(kind)) {
-        snprintf(name, sizeof name, "photofactory %s %d", s->name, index + 1);
+        if (s->workers == nullptr)
+            snprintf(name, sizeof name, "photofactory %s", s->name);
+        else
+            snprintf(name, sizeof name, "photofactory %s %d", s->name, index + 1);
         snprintf(type, sizeof type, "photofactory %s", s->name);
-    } else if (kind == WorkerKind::Backup) {
-        snprintf(name, sizeof name, "photofactory backup");
-        snprintf(type, sizeof type, "photofactory backup");
     } else {
         snprintf(name, sizeof name, "photofactory librarian %d", index + 1);
         snprintf(type, sizeof type, "photofactory librarian");
@@ -104,17 +103,17 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
 
 void stop_all() {
     stop_child(&factory_slot);
-    stop_child(&backup_slot);
     for (auto& s : librarian_slots) stop_child(&s);
     for (auto& row : service_slots)
         for (auto& s : row) stop_child(&s);
 }
 
-// N workers of each service, N its photofactory.<name>_workers (0 = off).
+// N workers of each service, N its photofactory.<name>_workers (0 = off),
+// or exactly one of a service without that setting (backup).
 void ensure_services(const char* database, uint32 generation) {
     for (int k = 0; k < service_count() && k < kMaxServices; k++) {
         const ServiceDef* s = service_at(k);
-        int want = *s->workers < s->max_workers ? *s->workers : s->max_workers;
+        int want = s->workers == nullptr ? 1 : *s->workers < s->max_workers ? *s->workers : s->max_workers;
         for (int i = 0; i < kMaxServiceWorkers; i++) {
             if (i < want)
                 ensure_child(&service_slots[k][i], s->kind, i, database, generation);
@@ -184,7 +183,6 @@ void pf_supervisor_main(Datum) {
         } else {
             waiting_logged = false;
             ensure_child(&factory_slot, WorkerKind::FactoryDb, 0, database, generation);
-            ensure_child(&backup_slot, WorkerKind::Backup, 0, database, generation);
             for (int i = 0; i < kMaxLibrarians; i++) {
                 if (i < guc_librarian_workers)
                     ensure_child(&librarian_slots[i], WorkerKind::Librarian, i, database, generation);

@@ -12,7 +12,7 @@
 namespace pf::pg {
 
 // Services started through the worker template (service_worker.hpp) take the
-// numbers from 3 on; backup (5) has a loop of its own (backup_worker.cpp).
+// numbers from 3 on (service_registry.cpp).
 enum class WorkerKind : int {
     FactoryDb = 1, Librarian = 2, Geocoder = 3, Thumbnailer = 4, Backup = 5, Syncthing = 6, Dashboard = 7
 };
