@@ -76,12 +76,7 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     // BGW_NEVER_RESTART: the supervisor restarts it.
     fill_background_worker(&w, "pf_worker_main", name, type, BGW_NEVER_RESTART);
     w.bgw_main_arg = encode_worker_arg(kind, index);
-    WorkerArgs args;
-    memset(&args, 0, sizeof args);
-    snprintf(args.database, sizeof args.database, "%s", database);
-    args.generation = generation;
-    static_assert(sizeof(WorkerArgs) <= BGW_EXTRALEN, "worker args must fit in bgw_extra");
-    memcpy(w.bgw_extra, &args, sizeof args);
+    encode_worker_extra(&w, database, generation);
     w.bgw_notify_pid = MyProcPid;
 
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);

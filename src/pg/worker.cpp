@@ -50,9 +50,7 @@ void worker_start(Datum main_arg, const char* service_label) {
     pqsignal(SIGINT, SIG_IGN);
     BackgroundWorkerUnblockSignals();
 
-    WorkerArgs args;
-    memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof args);
-    args.database[NAMEDATALEN - 1] = '\0';
+    WorkerArgs args = decode_worker_extra(MyBgworkerEntry);
     g_worker.generation = args.generation;
     snprintf(g_worker.label, sizeof g_worker.label, "%s", service_label);
     snprintf(g_worker.database, sizeof g_worker.database, "%s", args.database);

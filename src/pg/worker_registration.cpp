@@ -17,6 +17,22 @@ WorkerArg decode_worker_arg(Datum main_arg) {
     return WorkerArg{static_cast<WorkerKind>(code / kIndexRange), code % kIndexRange};
 }
 
+void encode_worker_extra(BackgroundWorker* w, const char* database, uint32 generation) {
+    static_assert(sizeof(WorkerArgs) <= BGW_EXTRALEN, "worker args must fit in bgw_extra");
+    WorkerArgs args;
+    memset(&args, 0, sizeof args);
+    snprintf(args.database, sizeof args.database, "%s", database);
+    args.generation = generation;
+    memcpy(w->bgw_extra, &args, sizeof args);
+}
+
+WorkerArgs decode_worker_extra(const BackgroundWorker* entry) {
+    WorkerArgs args;
+    memcpy(&args, entry->bgw_extra, sizeof args);
+    args.database[NAMEDATALEN - 1] = '\0';
+    return args;
+}
+
 void fill_background_worker(BackgroundWorker* w, const char* function, const char* name, const char* type,
                             int restart_time) {
     memset(w, 0, sizeof *w);
