@@ -11,7 +11,8 @@
 //
 // Where it may be called from, and what fn may do:
 //  - from any frame, C++ ones included, outside a critical section (an ERROR
-//    there is a PANIC; asserted);
+//    there is a PANIC; asserted) and not inside a PG_CATCH block that has
+//    not yet copied its own error (FlushErrorState here would discard it);
 //  - fn must be C-style: a longjmp out of it skips its own frames, so they may
 //    hold nothing with a destructor (enforced for lambdas, as for pf_core_call);
 //  - fn must take nothing that only a transaction abort gives back (locks,
