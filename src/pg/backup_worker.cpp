@@ -646,8 +646,8 @@ void backup_round(ServiceRound* out) {
     if (g_ntargets == 0) {
         // Off: no heartbeat at all until a target was ever configured.
         long beat_ms = static_cast<long>(guc_heartbeat_interval_s) * 1000L;
-        snprintf(out->st.status, sizeof out->st.status, "OK");
-        snprintf(out->st.detail, sizeof out->st.detail, "Off: no backup target enabled");
+        snprintf(out->status, sizeof out->status, "OK");
+        snprintf(out->task, sizeof out->task, "Off: no backup target enabled");
         out->silent = !g_any_target_row;
         out->activity = "off: no backup target enabled";
         out->sleep_ms = beat_ms < 5000 ? beat_ms : 5000;
@@ -686,8 +686,8 @@ void backup_round(ServiceRound* out) {
     bool warn = false;
     char targets_line[768] = "";
     append_targets(targets_line, sizeof targets_line, &warn);
-    char* task = out->st.detail;
-    size_t len = sizeof out->st.detail;
+    char* task = out->task;
+    size_t len = sizeof out->task;
     if (busy)
         snprintf(task, len, "Backing up: %d files copied (%lld bytes), %lld assets pending; targets: %s",
                  r.files_copied, static_cast<long long>(r.bytes), static_cast<long long>(pending), targets_line);
@@ -697,7 +697,7 @@ void backup_round(ServiceRound* out) {
     else
         snprintf(task, len, "Idle: %lld assets pending%s%s; targets: %s", static_cast<long long>(pending),
                  scrub_note[0] ? "; " : "", scrub_note, targets_line);
-    snprintf(out->st.status, sizeof out->st.status, "%s", warn ? "WARNING" : "OK");
+    snprintf(out->status, sizeof out->status, "%s", warn ? "WARNING" : "OK");
     // While copying or scrubbing the numbers change every round: only when due.
     out->report_change = (!busy && !sr.did_work) || warn;
     if (busy || sr.did_work) out->sleep_ms = 0;

@@ -244,13 +244,9 @@ void announce_catalog_wait(bool* announced) {
     proc_exit(0);
 }
 
-struct RoundBeat {
-    const ServiceStatus* st;
-};
-
 void round_beat_step(void* arg) {
-    const ServiceStatus* st = static_cast<RoundBeat*>(arg)->st;
-    send_heartbeat(g_def->name, st->status[0] ? st->status : "OK", st->detail);
+    const ServiceRound* r = static_cast<const ServiceRound*>(arg);
+    send_heartbeat(g_def->name, r->status[0] ? r->status : "OK", r->task);
 }
 
 // The rounds shape: the service's round outside any transaction, then the
@@ -258,7 +254,7 @@ void round_beat_step(void* arg) {
 [[noreturn]] void round_loop(const ServiceDef* def) {
     bool announced_wait = false;
     TimestampTz last_beat = 0;
-    static char last_task[sizeof(ServiceStatus::detail)];
+    static char last_task[sizeof(ServiceRound::task)];
     last_task[0] = '\0';
     while (!worker_should_exit()) {
         if (worker_reload_if_pending() && def->on_reload) def->on_reload();
@@ -272,12 +268,11 @@ void round_beat_step(void* arg) {
         announced_wait = false;
         long beat_ms = static_cast<long>(guc_heartbeat_interval_s) * 1000L;
         bool due = GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(last_beat, beat_ms);
-        bool changed = strcmp(r.st.detail, last_task) != 0;
+        bool changed = strcmp(r.task, last_task) != 0;
         if (!r.silent && (due || (r.report_change && changed))) {
-            RoundBeat b{&r.st};
-            if (run_in_transaction("heartbeat", round_beat_step, &b)) {
+            if (run_in_transaction("heartbeat", round_beat_step, &r)) {
                 last_beat = GetCurrentTimestamp();
-                snprintf(last_task, sizeof last_task, "%s", r.st.detail);
+                snprintf(last_task, sizeof last_task, "%s", r.task);
             }
         }
         if (r.sleep_ms > 0) {

@@ -42,13 +42,14 @@ namespace pf::pg {
 
 // What a service tells the template (and the dashboard) about itself.
 struct ServiceStatus {
-    char status[16];    // heartbeat status: OK, WARNING or ERROR
-    char detail[1024];  // appended to the heartbeat's task text (periodic, rounds: the whole task)
+    char status[16];   // heartbeat status: OK, WARNING or ERROR
+    char detail[512];  // appended to the heartbeat's task text (periodic: the whole task)
 };
 
 // What one round of a service of the rounds shape (below) tells the template.
 struct ServiceRound {
-    ServiceStatus st;      // heartbeat status and task
+    char status[16];       // heartbeat status: OK, WARNING or ERROR
+    char task[1024];       // heartbeat task
     bool no_extension;     // the catalog is not ready: the template waits quietly
     bool silent;           // no heartbeat this round (e.g. the service was never configured)
     bool report_change;    // heartbeat at once if the task changed, not only when one is due
@@ -95,7 +96,7 @@ struct ServiceDef {
     //    short transactions it needs itself (run_in_transaction), so that a
     //    step that fails (a full target) is contained by the service, not
     //    blamed on a unit. The template applies SIGHUP (on_reload), waits
-    //    while the catalog is not ready, heartbeats r.st when one is due (or
+    //    while the catalog is not ready, heartbeats r.status and r.task when one is due (or
     //    at once if r.report_change and the task changed), then sleeps
     //    r.sleep_ms.
     void (*round)(ServiceRound* r);
