@@ -30,6 +30,7 @@
 #include "core/backup_target.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
+#include "pg/service_worker.hpp"
 #include "pg/worker.hpp"
 
 namespace pf::pg {
@@ -618,16 +619,6 @@ void auto_restore(void* arg) {
     *restored = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-struct Beat {
-    const char* status;
-    const char* task;
-};
-
-void beat(void* arg) {
-    auto* b = static_cast<Beat*>(arg);
-    send_heartbeat("backup", b->status, b->task);
-}
-
 void pending_count(void* arg) {
     auto* out = static_cast<int64*>(arg);
     int rc = SPI_execute("SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_backed_up",
@@ -637,106 +628,91 @@ void pending_count(void* arg) {
     *out = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-}  // namespace
-
-void backup_main() {
-    // Superuser session: only pg_catalog and our own temporary objects resolve unqualified.
-    SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
-    bool announced_wait = false;
-    TimestampTz last_beat = 0;
-    char last_task[1024] = "";
-    char scrub_note[512] = "";
-
-    while (!worker_should_exit()) {
-        worker_reload_if_pending();
-        LoadState ls{false};
-        if (!run_in_transaction("reading backup targets", load_targets, &ls)) {
-            worker_sleep(kIdleMs);
-            continue;
-        }
-        if (ls.extension_missing) {
-            if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory backup: %s in database \"%s\"", catalog_wait_reason(),
-                                     g_worker.database)));
-            announced_wait = true;
-            pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
-            worker_sleep(5000);
-            continue;
-        }
-        announced_wait = false;
+// One round of the backup service (the worker template's rounds shape): read
+// the targets, copy a batch, else restore and scrub; say what happened.
+void backup_round(ServiceRound* out) {
+    static char scrub_note[512] = "";
+    out->activity = "waiting for assets to back up";
+    out->sleep_ms = kIdleMs;
+    LoadState ls{false};
+    if (!run_in_transaction("reading backup targets", load_targets, &ls)) {
+        out->silent = true;
+        return;
+    }
+    if (ls.extension_missing) {
+        out->no_extension = true;
+        return;
+    }
+    if (g_ntargets == 0) {
+        // Off: no heartbeat at all until a target was ever configured.
         long beat_ms = static_cast<long>(guc_heartbeat_interval_s) * 1000L;
-        bool beat_due = GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(last_beat, beat_ms);
+        snprintf(out->status, sizeof out->status, "OK");
+        snprintf(out->task, sizeof out->task, "Off: no backup target enabled");
+        out->silent = !g_any_target_row;
+        out->activity = "off: no backup target enabled";
+        out->sleep_ms = beat_ms < 5000 ? beat_ms : 5000;
+        return;
+    }
 
-        if (g_ntargets == 0) {
-            // Off: no heartbeat at all until a target was ever configured.
-            if (g_any_target_row && beat_due) {
-                Beat b{"OK", "Off: no backup target enabled"};
-                if (run_in_transaction("backup heartbeat", beat, &b)) last_beat = GetCurrentTimestamp();
-            }
-            pgstat_report_activity(STATE_IDLE, "off: no backup target enabled");
-            worker_sleep(beat_ms < 5000 ? beat_ms : 5000);
-            continue;
-        }
+    if (!g_storage_cleaned) {
+        int n = clean_storage();
+        if (n > 0) ereport(LOG, (errmsg("photofactory backup: removed %d temporaries of interrupted restores", n)));
+        g_storage_cleaned = true;
+    }
+    probe_targets();
+    Round r;
+    memset(&r, 0, sizeof r);
+    r.storage_fd = (guc_storage_dir && guc_storage_dir[0]) ? open(guc_storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    bool ok = run_in_transaction("backing up assets", copy_batch, &r);
+    if (r.storage_fd >= 0) close(r.storage_fd);
+    bool busy = ok && r.claimed_rows > 0 && (r.files_copied + r.files_found + r.problems) > 0;
 
-        if (!g_storage_cleaned) {
-            int n = clean_storage();
-            if (n > 0) ereport(LOG, (errmsg("photofactory backup: removed %d temporaries of interrupted restores", n)));
-            g_storage_cleaned = true;
-        }
-        probe_targets();
-        Round r;
-        memset(&r, 0, sizeof r);
-        r.storage_fd = (guc_storage_dir && guc_storage_dir[0]) ? open(guc_storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        bool ok = run_in_transaction("backing up assets", copy_batch, &r);
-        if (r.storage_fd >= 0) close(r.storage_fd);
-        bool busy = ok && r.claimed_rows > 0 && (r.files_copied + r.files_found + r.problems) > 0;
-
-        // Opt-in self-healing before the scrub: originals found missing or corrupt come back.
-        if (!busy && ok && guc_backup_auto_restore) {
-            int restored = 0;
-            if (run_in_transaction("restoring originals from backup", auto_restore, &restored) && restored > 0)
-                ereport(LOG, (errmsg("photofactory backup: restored %d originals from backup copies", restored)));
-        }
-        ScrubRound sr;
-        memset(&sr, 0, sizeof sr);
-        if (!busy && ok && !worker_should_exit()) {
-            run_in_transaction("scrubbing backup copies", scrub_batch, &sr);
-            if (sr.progress[0]) snprintf(scrub_note, sizeof scrub_note, "%s", sr.progress);
-        }
-        close_targets();
-
-        int64 pending = 0;
-        run_in_transaction("counting pending backups", pending_count, &pending);
-        bool warn = false;
-        char targets_line[768] = "";
-        append_targets(targets_line, sizeof targets_line, &warn);
-        char task[1024];
-        if (busy)
-            snprintf(task, sizeof task, "Backing up: %d files copied (%lld bytes), %lld assets pending; targets: %s",
-                     r.files_copied, static_cast<long long>(r.bytes), static_cast<long long>(pending), targets_line);
-        else if (sr.did_work)
-            snprintf(task, sizeof task, "%s; %lld assets pending; targets: %s", sr.progress,
-                     static_cast<long long>(pending), targets_line);
-        else
-            snprintf(task, sizeof task, "Idle: %lld assets pending%s%s; targets: %s", static_cast<long long>(pending),
-                     scrub_note[0] ? "; " : "", scrub_note, targets_line);
-        bool changed = strcmp(task, last_task) != 0 && !busy && !sr.did_work;
-        if (beat_due || changed || (warn && strcmp(task, last_task) != 0)) {
-            Beat b{warn ? "WARNING" : "OK", task};
-            if (run_in_transaction("backup heartbeat", beat, &b)) {
-                last_beat = GetCurrentTimestamp();
-                snprintf(last_task, sizeof last_task, "%s", task);
-            }
-        }
-        if (!busy && !sr.did_work) {
-            pgstat_report_activity(STATE_IDLE, "waiting for assets to back up");
-            worker_sleep(kIdleMs);
-        } else {
-            CHECK_FOR_INTERRUPTS();
-        }
+    // Opt-in self-healing before the scrub: originals found missing or corrupt come back.
+    if (!busy && ok && guc_backup_auto_restore) {
+        int restored = 0;
+        if (run_in_transaction("restoring originals from backup", auto_restore, &restored) && restored > 0)
+            ereport(LOG, (errmsg("photofactory backup: restored %d originals from backup copies", restored)));
+    }
+    ScrubRound sr;
+    memset(&sr, 0, sizeof sr);
+    if (!busy && ok && !worker_should_exit()) {
+        run_in_transaction("scrubbing backup copies", scrub_batch, &sr);
+        if (sr.progress[0]) snprintf(scrub_note, sizeof scrub_note, "%s", sr.progress);
     }
     close_targets();
-    proc_exit(0);
+
+    int64 pending = 0;
+    run_in_transaction("counting pending backups", pending_count, &pending);
+    bool warn = false;
+    char targets_line[768] = "";
+    append_targets(targets_line, sizeof targets_line, &warn);
+    char* task = out->task;
+    size_t len = sizeof out->task;
+    if (busy)
+        snprintf(task, len, "Backing up: %d files copied (%lld bytes), %lld assets pending; targets: %s",
+                 r.files_copied, static_cast<long long>(r.bytes), static_cast<long long>(pending), targets_line);
+    else if (sr.did_work)
+        snprintf(task, len, "%s; %lld assets pending; targets: %s", sr.progress, static_cast<long long>(pending),
+                 targets_line);
+    else
+        snprintf(task, len, "Idle: %lld assets pending%s%s; targets: %s", static_cast<long long>(pending),
+                 scrub_note[0] ? "; " : "", scrub_note, targets_line);
+    snprintf(out->status, sizeof out->status, "%s", warn ? "WARNING" : "OK");
+    // While copying or scrubbing the numbers change every round: only when due.
+    out->report_change = (!busy && !sr.did_work) || warn;
+    if (busy || sr.did_work) out->sleep_ms = 0;
 }
+
+}  // namespace
+
+const ServiceDef kBackupService = [] {
+    ServiceDef d{};
+    d.name = "backup";
+    d.kind = WorkerKind::Backup;
+    d.workers = nullptr;  // always one; it stays silent while no target exists
+    d.max_workers = 1;
+    d.round = backup_round;
+    return d;
+}();
 
 }  // namespace pf::pg

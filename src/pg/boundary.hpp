@@ -10,7 +10,14 @@
 //
 // Rule for callers: the callable must not call PostgreSQL functions that can
 // ereport (palloc, SPI, elog >= ERROR). It computes; the caller turns its plain
-// results into Datums afterwards.
+// results into Datums afterwards. (For a PostgreSQL function that must be
+// called from inside core code, see pg_guarded_call in pg_guard.hpp.)
+//
+// The rule is also enforced: the callable may capture nothing with a
+// destructor (pointers, references, plain values only). The closure lives in
+// the caller's frame, around the ereport that raise_caught() does: a
+// std::string captured by value would be skipped by that longjmp and leak.
+// test/compile_fail/ proves that such a closure does not compile.
 #pragma once
 
 #include "pg/pg_headers.hpp"
@@ -20,6 +27,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <type_traits>
 
 #include "core/errors.hpp"
 
@@ -38,8 +46,17 @@ void classify_current_exception(CaughtError& out) noexcept;
 // Raises the caught error as ereport(ERROR). Never returns.
 [[noreturn]] void raise_caught(const char* context, const CaughtError& err);
 
+// The compile-time half of the rule above.
+template <typename Fn>
+constexpr void require_trivial_closure() {
+    static_assert(std::is_trivially_destructible_v<std::remove_cv_t<std::remove_reference_t<Fn>>>,
+                  "a closure passed to pf_core_call must capture only pointers, references and plain values: "
+                  "the PostgreSQL error raised after it would longjmp over its destructor");
+}
+
 template <typename Fn>
 void pf_core_call(const char* context, Fn&& fn) {
+    require_trivial_closure<Fn>();
     CaughtError err;
     try {
         fn();
@@ -53,6 +70,7 @@ void pf_core_call(const char* context, Fn&& fn) {
 // Runs fn() returning std::string and hands back a palloc'd copy of it.
 template <typename Fn>
 char* pf_core_call_cstring(const char* context, Fn&& fn) {
+    require_trivial_closure<Fn>();
     CaughtError err;
     char* heap = nullptr;  // malloc'd so no C++ object outlives the try block
     try {

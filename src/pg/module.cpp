@@ -1,6 +1,5 @@
 // Library entry points: _PG_init (GUCs, shared memory, the supervisor) and the
 // entry function of every dynamic worker.
-#include "pg/backup_worker.hpp"
 #include "pg/drop_guard.hpp"
 #include "pg/factory_db_worker.hpp"
 #include "pg/gucs.hpp"
@@ -9,6 +8,7 @@
 #include "pg/service_worker.hpp"
 #include "pg/shared_state.hpp"
 #include "pg/worker.hpp"
+#include "pg/worker_registration.hpp"
 #include "pg/core_setup.hpp"
 
 extern "C" {
@@ -35,30 +35,19 @@ void _PG_init(void) {
     install_core_log_sink();
 
     BackgroundWorker w;
-    memset(&w, 0, sizeof w);
-    w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    w.bgw_restart_time = 10;
-    snprintf(w.bgw_library_name, BGW_MAXLEN, "photofactory");
-    snprintf(w.bgw_function_name, BGW_MAXLEN, "pf_supervisor_main");
-    snprintf(w.bgw_name, BGW_MAXLEN, "photofactory supervisor");
-    snprintf(w.bgw_type, BGW_MAXLEN, "photofactory supervisor");
+    fill_background_worker(&w, "pf_supervisor_main", "photofactory supervisor", "photofactory supervisor", 10);
     RegisterBackgroundWorker(&w);
 }
 
 void pf_worker_main(Datum main_arg) {
-    int code = DatumGetInt32(main_arg);
-    auto kind = static_cast<WorkerKind>(code / 1000);
-    if (const ServiceDef* service = service_by_kind(kind)) service_worker_main(service, main_arg);
-    if (kind == WorkerKind::FactoryDb) {
+    WorkerArg arg = decode_worker_arg(main_arg);
+    if (const ServiceDef* service = service_by_kind(arg.kind)) service_worker_main(service, main_arg);
+    if (arg.kind == WorkerKind::FactoryDb) {
         worker_start(main_arg, "factory-db");
         factory_db_main();
-    } else if (kind == WorkerKind::Backup) {
-        worker_start(main_arg, "backup");
-        backup_main();
     } else {
         char label[32];
-        snprintf(label, sizeof label, "librarian %d", code % 1000 + 1);
+        snprintf(label, sizeof label, "librarian %d", arg.index + 1);
         worker_start(main_arg, label);
         librarian_main();
     }

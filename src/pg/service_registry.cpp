@@ -1,6 +1,7 @@
 // Every service the supervisor starts through the worker template. A new
 // service adds its ServiceDef here, a WorkerKind, and its
 // photofactory.<name>_workers GUC (gucs.cpp).
+#include "pg/backup_worker.hpp"
 #include "pg/dashboard_worker.hpp"
 #include "pg/geocoder.hpp"
 #include "pg/syncthing_check.hpp"
@@ -10,7 +11,8 @@
 namespace pf::pg {
 namespace {
 
-const ServiceDef* const kServices[] = {&kGeocoderService, &kThumbnailerService, &kSyncthingService,
+// Started in this order, after factory-db and the librarians.
+const ServiceDef* const kServices[] = {&kBackupService, &kGeocoderService, &kThumbnailerService, &kSyncthingService,
                                        &kDashboardService};
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "pg/catalog_version.hpp"
 #include "pg/gucs.hpp"
+#include "pg/worker_registration.hpp"
 
 namespace pf::pg {
 namespace {
@@ -207,6 +208,17 @@ void tick_beat_step(void* arg) {
     send_heartbeat(g_def->name, t->st->status[0] ? t->st->status : "OK", t->st->detail);
 }
 
+// One LOG line, then a quiet poll: "waiting for CREATE EXTENSION ..." or
+// "waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0, ...)".
+void announce_catalog_wait(bool* announced) {
+    if (!*announced)
+        ereport(LOG, (errmsg("photofactory %s: %s in database \"%s\"", g_worker.label, catalog_wait_reason(),
+                             g_worker.database)));
+    *announced = true;
+    pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
+    worker_sleep(kMissingExtensionPollMs);
+}
+
 // The periodic shape: tick outside a transaction, heartbeat in a short one.
 [[noreturn]] void periodic_loop(const ServiceDef* def) {
     bool announced_wait = false;
@@ -219,12 +231,7 @@ void tick_beat_step(void* arg) {
             TickBeat t{&st, false};
             (void)run_in_transaction("heartbeat", tick_beat_step, &t);
             if (t.no_extension) {
-                if (!announced_wait)
-                    ereport(LOG, (errmsg("photofactory %s: %s in database \"%s\"", g_worker.label,
-                                         catalog_wait_reason(), g_worker.database)));
-                announced_wait = true;
-                pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
-                worker_sleep(kMissingExtensionPollMs);
+                announce_catalog_wait(&announced_wait);
                 continue;
             }
             announced_wait = false;
@@ -237,12 +244,56 @@ void tick_beat_step(void* arg) {
     proc_exit(0);
 }
 
+void round_beat_step(void* arg) {
+    const ServiceRound* r = static_cast<const ServiceRound*>(arg);
+    send_heartbeat(g_def->name, r->status[0] ? r->status : "OK", r->task);
+}
+
+// The rounds shape: the service's round outside any transaction, then the
+// heartbeat when due or when a change is worth telling at once.
+[[noreturn]] void round_loop(const ServiceDef* def) {
+    bool announced_wait = false;
+    TimestampTz last_beat = 0;
+    static char last_task[sizeof(ServiceRound::task)];
+    last_task[0] = '\0';
+    while (!worker_should_exit()) {
+        if (worker_reload_if_pending() && def->on_reload) def->on_reload();
+        ServiceRound r;
+        memset(&r, 0, sizeof r);
+        def->round(&r);
+        if (r.no_extension) {
+            announce_catalog_wait(&announced_wait);
+            continue;
+        }
+        announced_wait = false;
+        long beat_ms = static_cast<long>(guc_heartbeat_interval_s) * 1000L;
+        bool due = GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(last_beat, beat_ms);
+        bool changed = strcmp(r.task, last_task) != 0;
+        if (!r.silent && (due || (r.report_change && changed))) {
+            if (run_in_transaction("heartbeat", round_beat_step, &r)) {
+                last_beat = GetCurrentTimestamp();
+                snprintf(last_task, sizeof last_task, "%s", r.task);
+            }
+        }
+        if (r.sleep_ms > 0) {
+            pgstat_report_activity(STATE_IDLE, r.activity);
+            worker_sleep(r.sleep_ms);
+        } else {
+            CHECK_FOR_INTERRUPTS();
+        }
+    }
+    proc_exit(0);
+}
+
 }  // namespace
 
 [[noreturn]] void service_worker_main(const ServiceDef* def, Datum main_arg) {
     g_def = def;
     char label[64];
-    snprintf(label, sizeof label, "%s %d", def->name, DatumGetInt32(main_arg) % 1000 + 1);
+    if (def->workers == nullptr)
+        snprintf(label, sizeof label, "%s", def->name);
+    else
+        snprintf(label, sizeof label, "%s %d", def->name, decode_worker_arg(main_arg).index + 1);
     worker_start(main_arg, label);
     // A query cancel has no meaning between batches and must not abort one.
     pqsignal(SIGINT, SIG_IGN);
@@ -254,6 +305,7 @@ void tick_beat_step(void* arg) {
         proc_exit(1);  // main never returns; if it does, be restarted
     }
     if (def->tick != nullptr) periodic_loop(def);
+    if (def->round != nullptr) round_loop(def);
 
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
     g_ids = static_cast<pg_uuid_t*>(palloc0(sizeof(pg_uuid_t) * def->batch_size));
@@ -302,14 +354,7 @@ void tick_beat_step(void* arg) {
         careful = false;
 
         if (b.no_extension) {
-            if (!announced_wait)
-                ereport(LOG, (errmsg("photofactory %s: %s in database \"%s\"", g_worker.label, catalog_wait_reason(),
-                                     g_worker.database)));
-            announced_wait = true;
-            // The same text as every worker: "waiting for CREATE EXTENSION ..." or
-            // "waiting for ALTER EXTENSION photofactory UPDATE (catalog 0.1.0, ...)".
-            pgstat_report_activity(STATE_IDLE, catalog_wait_reason());
-            worker_sleep(kMissingExtensionPollMs);
+            announce_catalog_wait(&announced_wait);
             continue;
         }
         announced_wait = false;

@@ -1,5 +1,5 @@
-// The worker template: what every queue-driven service (geocoder, and later
-// thumbnailer, backup, ...) shares, so that a service is its own logic plus a
+// The worker template: what every service (geocoder, thumbnailer, backup,
+// the Syncthing check, the dashboard) shares, so that a service is its own logic plus a
 // page of glue — a ServiceDef and its hooks.
 //
 // What the template does (docs/architecture.md, "Services"):
@@ -46,10 +46,22 @@ struct ServiceStatus {
     char detail[512];  // appended to the heartbeat's task text (periodic: the whole task)
 };
 
+// What one round of a service of the rounds shape (below) tells the template.
+struct ServiceRound {
+    char status[16];       // heartbeat status: OK, WARNING or ERROR
+    char task[1024];       // heartbeat task
+    bool no_extension;     // the catalog is not ready: the template waits quietly
+    bool silent;           // no heartbeat this round (e.g. the service was never configured)
+    bool report_change;    // heartbeat at once if the task changed, not only when one is due
+    long sleep_ms;         // before the next round; 0: at once
+    const char* activity;  // pg_stat_activity while sleeping
+};
+
 struct ServiceDef {
     const char* name;       // service name: heartbeat, bgw_type "photofactory <name>", logs
     WorkerKind kind;        // the number in the worker argument
-    int* workers;           // its photofactory.<name>_workers GUC (0 = off)
+    int* workers;           // its photofactory.<name>_workers GUC (0 = off); null: always
+                            // exactly one worker, named "photofactory <name>" (no number)
     int max_workers;        // upper bound of that GUC
     // Claim query: $1 (int4) is the batch size; it returns the claimed units,
     // column 1 their media_assets id (uuid), locked FOR UPDATE SKIP LOCKED.
@@ -80,6 +92,14 @@ struct ServiceDef {
     //    nothing to report (e.g. turned off by a reload).
     bool (*tick)(ServiceStatus* st);
     const int* interval_s;
+    //  - rounds (backup): round() runs OUTSIDE any transaction and opens the
+    //    short transactions it needs itself (run_in_transaction), so that a
+    //    step that fails (a full target) is contained by the service, not
+    //    blamed on a unit. The template applies SIGHUP (on_reload), waits
+    //    while the catalog is not ready, heartbeats r.status and r.task when one is due (or
+    //    at once if r.report_change and the task changed), then sleeps
+    //    r.sleep_ms.
+    void (*round)(ServiceRound* r);
     //  - an event loop of its own (the dashboard): main() runs after the
     //    common start and never returns (it ends with proc_exit).
     void (*main)();

@@ -13,9 +13,15 @@ namespace {
 shmem_request_hook_type prev_shmem_request_hook = nullptr;
 shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
 
+constexpr const char* kTranche = "photofactory";
+
 void request_shmem() {
     if (prev_shmem_request_hook) prev_shmem_request_hook();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)));
+    // An LWLock, not a spinlock: the request slots copy paths and reasons of
+    // up to 1 KB each under it, longer than a spinlock should ever be held
+    // (waiters spin, and a spinlock stuck for a second PANICs the server).
+    RequestNamedLWLockTranche(kTranche, 1);
 }
 
 void startup_shmem() {
@@ -25,7 +31,7 @@ void startup_shmem() {
     g_shared = static_cast<SharedState*>(ShmemInitStruct("photofactory", sizeof(SharedState), &found));
     if (!found) {
         memset(g_shared, 0, sizeof(SharedState));
-        SpinLockInit(&g_shared->mutex);
+        g_shared->lock = &GetNamedLWLockTranche(kTranche)->lock;
         pg_atomic_init_u64(&g_shared->wake_requests, 0);
     }
     LWLockRelease(AddinShmemInitLock);
@@ -42,48 +48,48 @@ void install_shmem_hooks() {
 
 uint32 shared_generation() {
     if (g_shared == nullptr) return 0;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_SHARED);
     uint32 g = g_shared->generation;
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return g;
 }
 
 uint32 bump_generation(pid_t supervisor_pid) {
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     uint32 g = ++g_shared->generation;
     g_shared->supervisor_pid = supervisor_pid;
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return g;
 }
 
 void register_librarian(int index, Latch* latch) {
     if (g_shared == nullptr || index < 0 || index >= kMaxLibrarians) return;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     g_shared->librarian_latch[index] = latch;
     g_shared->librarian_pid[index] = MyProcPid;
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
 }
 
 void unregister_librarian(int index) {
     if (g_shared == nullptr || index < 0 || index >= kMaxLibrarians) return;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     if (g_shared->librarian_pid[index] == MyProcPid) {
         g_shared->librarian_latch[index] = nullptr;
         g_shared->librarian_pid[index] = 0;
         g_shared->librarian_severity[index] = 0;
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
 }
 
 int librarian_worst_severity(int index, int mine) {
     if (g_shared == nullptr || index < 0 || index >= kMaxLibrarians) return mine;
     int worst = mine;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     g_shared->librarian_severity[index] = mine;
     for (int i = 0; i < kMaxLibrarians; i++)
         if (g_shared->librarian_latch[i] != nullptr && g_shared->librarian_severity[i] > worst)
             worst = g_shared->librarian_severity[i];
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return worst;
 }
 
@@ -92,11 +98,11 @@ int wake_librarians() {
     pg_atomic_fetch_add_u64(&g_shared->wake_requests, 1);
     Latch* latches[kMaxLibrarians];
     int n = 0;
-    // SetLatch is not called under the spinlock: spinlocks guard only a few instructions.
-    SpinLockAcquire(&g_shared->mutex);
+    // SetLatch outside the lock: a woken librarian would only wait on it.
+    LWLockAcquire(g_shared->lock, LW_SHARED);
     for (int i = 0; i < kMaxLibrarians; i++)
         if (g_shared->librarian_latch[i] != nullptr) latches[n++] = g_shared->librarian_latch[i];
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     for (int i = 0; i < n; i++) SetLatch(latches[i]);
     return n;
 }
@@ -105,8 +111,8 @@ namespace {
 
 // A process that is gone never frees its slot: a requester ended by FATAL
 // (pg_terminate_backend) or a librarian that exited mid-request. Liveness is
-// checked outside the spinlock (BackendPidGetProc takes an LWLock); a slot is
-// reclaimed only if it did not change meanwhile.
+// checked outside our lock (BackendPidGetProc takes ProcArrayLock: no lock
+// order to get wrong); a slot is reclaimed only if it did not change meanwhile.
 bool alive(pid_t pid) {
     return pid != 0 && BackendPidGetProc(pid) != nullptr;
 }
@@ -114,20 +120,20 @@ bool alive(pid_t pid) {
 void reclaim_stale_requests() {
     RequestState state[kMaxRequests];
     pid_t requester[kMaxRequests], servicer[kMaxRequests];
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_SHARED);
     for (int i = 0; i < kMaxRequests; i++) {
         state[i] = g_shared->requests[i].state;
         requester[i] = g_shared->requests[i].requester;
         servicer[i] = g_shared->requests[i].servicer;
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     bool requester_alive[kMaxRequests], servicer_alive[kMaxRequests];
     for (int i = 0; i < kMaxRequests; i++) {
         requester_alive[i] = state[i] == RequestState::Free || alive(requester[i]);
         servicer_alive[i] = (state[i] != RequestState::Taken && state[i] != RequestState::Abandoned) ||
                             alive(servicer[i]);
     }
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     for (int i = 0; i < kMaxRequests; i++) {
         IngestRequest& r = g_shared->requests[i];
         if (r.state != state[i] || r.requester != requester[i] || r.servicer != servicer[i]) continue;
@@ -147,7 +153,7 @@ void reclaim_stale_requests() {
                 break;
         }
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
 }
 
 }  // namespace
@@ -156,7 +162,7 @@ int queue_ingest_request(const char* path) {
     if (g_shared == nullptr) return -1;
     reclaim_stale_requests();
     int slot = -1;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     for (int i = 0; i < kMaxRequests; i++) {
         if (g_shared->requests[i].state == RequestState::Free) {
             IngestRequest& r = g_shared->requests[i];
@@ -170,7 +176,7 @@ int queue_ingest_request(const char* path) {
             break;
         }
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return slot;
 }
 
@@ -178,7 +184,7 @@ int take_ingest_request(char* path_out, size_t len) {
     if (g_shared == nullptr) return -1;
     reclaim_stale_requests();  // a request whose caller is gone is not worth serving
     int slot = -1;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     for (int i = 0; i < kMaxRequests; i++) {
         if (g_shared->requests[i].state == RequestState::Queued) {
             g_shared->requests[i].state = RequestState::Taken;
@@ -188,14 +194,14 @@ int take_ingest_request(char* path_out, size_t len) {
             break;
         }
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return slot;
 }
 
 void complete_ingest_request(int slot, const char* result, const char* asset_id, const char* stored_path,
                              const char* reason) {
     Latch* wake = nullptr;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     IngestRequest& r = g_shared->requests[slot];
     if (r.state == RequestState::Abandoned) {
         r.state = RequestState::Free;  // the caller gave up (cancelled): nobody to tell
@@ -207,12 +213,12 @@ void complete_ingest_request(int slot, const char* result, const char* asset_id,
         r.state = RequestState::Done;
         wake = r.requester_latch;
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     if (wake != nullptr) SetLatch(wake);
 }
 
 RequestPoll poll_ingest_request(int slot, IngestRequest* out) {
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     IngestRequest& r = g_shared->requests[slot];
     RequestState state = r.state;
     pid_t servicer = r.servicer;
@@ -220,35 +226,35 @@ RequestPoll poll_ingest_request(int slot, IngestRequest* out) {
         *out = r;
         r.state = RequestState::Free;
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     if (state != RequestState::Taken || alive(servicer)) return state == RequestState::Done ? RequestPoll::Done : RequestPoll::Waiting;
     // The librarian exited without finishing (its exit hook normally reports
     // that; this covers any way it could not run).
     bool lost = false;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     if (r.state == RequestState::Taken && r.servicer == servicer) {
         r.state = RequestState::Free;
         lost = true;
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return lost ? RequestPoll::Lost : RequestPoll::Waiting;
 }
 
 void abandon_ingest_request(int slot) {
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     IngestRequest& r = g_shared->requests[slot];
     if (r.requester == MyProcPid) {
         if (r.state == RequestState::Taken) r.state = RequestState::Abandoned;
         else if (r.state == RequestState::Queued || r.state == RequestState::Done) r.state = RequestState::Free;
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
 }
 
 void release_requests_of_this_process() {
     if (g_shared == nullptr) return;
     Latch* wake[kMaxRequests];
     int n = 0;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
     for (int i = 0; i < kMaxRequests; i++) {
         IngestRequest& r = g_shared->requests[i];
         if (r.servicer != MyProcPid) continue;
@@ -262,7 +268,7 @@ void release_requests_of_this_process() {
             wake[n++] = r.requester_latch;
         }
     }
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     for (int i = 0; i < n; i++) SetLatch(wake[i]);
 }
 

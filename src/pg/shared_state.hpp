@@ -26,7 +26,7 @@ struct IngestRequest {
 };
 
 struct SharedState {
-    slock_t mutex;
+    LWLock* lock;                         // guards every field below but wake_requests (tranche "photofactory")
     uint32 generation;                    // bumped by every supervisor (re)start or reconfiguration
     pid_t supervisor_pid;
     Latch* librarian_latch[kMaxLibrarians];  // NULL when that librarian is not running

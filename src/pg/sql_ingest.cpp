@@ -32,9 +32,9 @@ void require_shared_memory() {
 
 bool any_librarian_running() {
     bool any = false;
-    SpinLockAcquire(&g_shared->mutex);
+    LWLockAcquire(g_shared->lock, LW_SHARED);
     for (int i = 0; i < kMaxLibrarians; i++) any = any || g_shared->librarian_latch[i] != nullptr;
-    SpinLockRelease(&g_shared->mutex);
+    LWLockRelease(g_shared->lock);
     return any;
 }
 

@@ -14,6 +14,7 @@
 #include "pg/shared_state.hpp"
 #include "pg/service_worker.hpp"
 #include "pg/worker.hpp"
+#include "pg/worker_registration.hpp"
 
 extern "C" PGDLLEXPORT void pf_supervisor_main(Datum main_arg);
 
@@ -30,7 +31,6 @@ struct ChildSlot {
 };
 
 ChildSlot factory_slot;
-ChildSlot backup_slot;  // idles (and stays silent) while no backup target exists
 ChildSlot librarian_slots[kMaxLibrarians];
 // Services of the worker template, by registry position (service_registry.cpp).
 constexpr int kMaxServices = 8;
@@ -58,33 +58,25 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
     if (child_alive(slot)) return;
     if (GetCurrentTimestamp() < slot->not_before) return;
 
-    BackgroundWorker w;
-    memset(&w, 0, sizeof w);
-    w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    w.bgw_restart_time = BGW_NEVER_RESTART;  // the supervisor restarts it
-    snprintf(w.bgw_library_name, BGW_MAXLEN, "photofactory");
-    snprintf(w.bgw_function_name, BGW_MAXLEN, "pf_worker_main");
+    char name[BGW_MAXLEN], type[BGW_MAXLEN];
     if (kind == WorkerKind::FactoryDb) {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory factory-db");
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory factory-db");
+        snprintf(name, sizeof name, "photofactory factory-db");
+        snprintf(type, sizeof type, "photofactory factory-db");
     } else if (const ServiceDef* s = service_by_kind(kind)) {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory %s %d", s->name, index + 1);
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory %s", s->name);
-    } else if (kind == WorkerKind::Backup) {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory backup");
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory backup");
+        if (s->workers == nullptr)
+            snprintf(name, sizeof name, "photofactory %s", s->name);
+        else
+            snprintf(name, sizeof name, "photofactory %s %d", s->name, index + 1);
+        snprintf(type, sizeof type, "photofactory %s", s->name);
     } else {
-        snprintf(w.bgw_name, BGW_MAXLEN, "photofactory librarian %d", index + 1);
-        snprintf(w.bgw_type, BGW_MAXLEN, "photofactory librarian");
+        snprintf(name, sizeof name, "photofactory librarian %d", index + 1);
+        snprintf(type, sizeof type, "photofactory librarian");
     }
+    BackgroundWorker w;
+    // BGW_NEVER_RESTART: the supervisor restarts it.
+    fill_background_worker(&w, "pf_worker_main", name, type, BGW_NEVER_RESTART);
     w.bgw_main_arg = encode_worker_arg(kind, index);
-    WorkerArgs args;
-    memset(&args, 0, sizeof args);
-    snprintf(args.database, sizeof args.database, "%s", database);
-    args.generation = generation;
-    static_assert(sizeof(WorkerArgs) <= BGW_EXTRALEN, "worker args must fit in bgw_extra");
-    memcpy(w.bgw_extra, &args, sizeof args);
+    encode_worker_extra(&w, database, generation);
     w.bgw_notify_pid = MyProcPid;
 
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -106,17 +98,17 @@ void ensure_child(ChildSlot* slot, WorkerKind kind, int index, const char* datab
 
 void stop_all() {
     stop_child(&factory_slot);
-    stop_child(&backup_slot);
     for (auto& s : librarian_slots) stop_child(&s);
     for (auto& row : service_slots)
         for (auto& s : row) stop_child(&s);
 }
 
-// N workers of each service, N its photofactory.<name>_workers (0 = off).
+// N workers of each service, N its photofactory.<name>_workers (0 = off),
+// or exactly one of a service without that setting (backup).
 void ensure_services(const char* database, uint32 generation) {
     for (int k = 0; k < service_count() && k < kMaxServices; k++) {
         const ServiceDef* s = service_at(k);
-        int want = *s->workers < s->max_workers ? *s->workers : s->max_workers;
+        int want = s->workers == nullptr ? 1 : *s->workers < s->max_workers ? *s->workers : s->max_workers;
         for (int i = 0; i < kMaxServiceWorkers; i++) {
             if (i < want)
                 ensure_child(&service_slots[k][i], s->kind, i, database, generation);
@@ -186,7 +178,6 @@ void pf_supervisor_main(Datum) {
         } else {
             waiting_logged = false;
             ensure_child(&factory_slot, WorkerKind::FactoryDb, 0, database, generation);
-            ensure_child(&backup_slot, WorkerKind::Backup, 0, database, generation);
             for (int i = 0; i < kMaxLibrarians; i++) {
                 if (i < guc_librarian_workers)
                     ensure_child(&librarian_slots[i], WorkerKind::Librarian, i, database, generation);

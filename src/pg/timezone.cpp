@@ -1,26 +1,17 @@
 #include "pg/timezone.hpp"
 
 #include "pg/gucs.hpp"
+#include "pg/pg_guard.hpp"
 
 namespace pf::pg {
 namespace {
 
-// pg_tzset, with any PostgreSQL error caught right here. C-style frame: no C++
-// object lives across the setjmp.
+// pg_tzset, with any PostgreSQL error (out of memory, a zone file it cannot
+// read) caught right here: this runs inside core frames.
 const pg_tz* tzset_guarded(const char* name) {
-    const pg_tz* volatile result = nullptr;
-    MemoryContext old = CurrentMemoryContext;
-    PG_TRY();
-    {
-        result = pg_tzset(name);
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(old);
-        FlushErrorState();
-        result = nullptr;
-    }
-    PG_END_TRY();
+    const pg_tz* result = nullptr;
+    PgError err;
+    if (!pg_guarded([&result, name] { result = pg_tzset(name); }, &err)) return nullptr;
     return result;
 }
 

@@ -4,7 +4,9 @@
 #include <cstdio>
 
 #include "pg/catalog_version.hpp"
+#include "pg/pg_guard.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_registration.hpp"
 
 namespace pf::pg {
 
@@ -35,14 +37,10 @@ void pin_worker_search_path() {
     SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
-Datum encode_worker_arg(WorkerKind kind, int index) {
-    return Int32GetDatum(static_cast<int>(kind) * 1000 + index);
-}
-
 void worker_start(Datum main_arg, const char* service_label) {
-    int code = DatumGetInt32(main_arg);
-    g_worker.kind = static_cast<WorkerKind>(code / 1000);
-    g_worker.index = code % 1000;
+    WorkerArg arg = decode_worker_arg(main_arg);
+    g_worker.kind = arg.kind;
+    g_worker.index = arg.index;
 
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, handle_sigterm);
@@ -52,9 +50,7 @@ void worker_start(Datum main_arg, const char* service_label) {
     pqsignal(SIGINT, SIG_IGN);
     BackgroundWorkerUnblockSignals();
 
-    WorkerArgs args;
-    memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof args);
-    args.database[NAMEDATALEN - 1] = '\0';
+    WorkerArgs args = decode_worker_extra(MyBgworkerEntry);
     g_worker.generation = args.generation;
     snprintf(g_worker.label, sizeof g_worker.label, "%s", service_label);
     snprintf(g_worker.database, sizeof g_worker.database, "%s", args.database);
@@ -106,6 +102,9 @@ bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char
         SPI_finish();
         PopActiveSnapshot();
         CommitTransactionCommand();
+        // The commit leaves TopMemoryContext current: what the caller pallocs
+        // next would then live for the whole process.
+        MemoryContextSwitchTo(caller_cxt);
     }
     PG_CATCH();
     {
@@ -126,24 +125,11 @@ bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char
 }
 
 bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen) {
-    MemoryContext caller_cxt = CurrentMemoryContext;
-    volatile bool ok = true;
-    PG_TRY();
-    {
-        fn(arg);
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(caller_cxt);
-        ErrorData* edata = CopyErrorData();
-        FlushErrorState();
-        if (errbuf != nullptr && errlen > 0) snprintf(errbuf, errlen, "%s", edata->message);
-        ereport(LOG, (errmsg("photofactory %s: %s failed: %s", g_worker.label, activity, edata->message)));
-        FreeErrorData(edata);
-        ok = false;
-    }
-    PG_END_TRY();
-    return ok;
+    PgError err;
+    if (pg_guarded_call(fn, arg, &err)) return true;
+    if (errbuf != nullptr && errlen > 0) snprintf(errbuf, errlen, "%s", err.message);
+    ereport(LOG, (errmsg("photofactory %s: %s failed: %s", g_worker.label, activity, err.message)));
+    return false;
 }
 
 // Also false while the catalog is older than this library (catalog_version.hpp).

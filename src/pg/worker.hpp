@@ -12,7 +12,7 @@
 namespace pf::pg {
 
 // Services started through the worker template (service_worker.hpp) take the
-// numbers from 3 on; backup (5) has a loop of its own (backup_worker.cpp).
+// numbers from 3 on (service_registry.cpp).
 enum class WorkerKind : int {
     FactoryDb = 1, Librarian = 2, Geocoder = 3, Thumbnailer = 4, Backup = 5, Syncthing = 6, Dashboard = 7
 };
@@ -32,8 +32,6 @@ struct WorkerIdentity {
 };
 
 extern WorkerIdentity g_worker;
-
-Datum encode_worker_arg(WorkerKind kind, int index);
 
 // Pins search_path to pg_catalog, pg_temp for this session, whatever the
 // database or role settings say (called right after connecting).
@@ -59,12 +57,14 @@ void worker_sleep(long timeout_ms);
 
 // Runs fn(arg) in a fresh transaction with SPI connected and a snapshot
 // pushed. On error the message is logged, the transaction rolled back and
-// false returned: the caller simply tries again later.
+// false returned: the caller simply tries again later. Either way the
+// caller's memory context is current again when it returns.
 bool run_in_transaction(const char* activity, void (*fn)(void*), void* arg, char* errbuf = nullptr,
                         size_t errlen = 0);
 
 // Same error containment without a transaction (for filesystem steps that
-// call core code through pf_core_call).
+// call core code through pf_core_call); pg_guarded_call (pg_guard.hpp) says
+// what fn may do.
 bool run_guarded(const char* activity, void (*fn)(void*), void* arg, char* errbuf, size_t errlen);
 
 // Inside a transaction: is `CREATE EXTENSION photofactory` done in this
