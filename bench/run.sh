@@ -18,14 +18,15 @@ BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_ROOT/../scripts/lib/common.sh"
 source "$BENCH_ROOT/lib/bench.sh"
 source "$BENCH_ROOT/lib/geocoder.sh"
+source "$BENCH_ROOT/lib/thumbnails.sh"
 
 usage() {
   cat <<'EOF'
 usage: bench/run.sh [--quick] [--only LIST] [--no-install | --src-rev REV] [--profile] [--out FILE]
                     [--keep-corpus | --clean | --generate-only]
   --quick        smoke sizes (see docs/performance.md); corpora are removed afterwards
-  --only LIST    comma-separated phases: photos,small,large,latency,ledger,geocoder (default: all;
-                 geocoder runs on the ledger's cluster)
+  --only LIST    comma-separated phases: photos,small,large,latency,ledger,geocoder,thumbnails (default:
+                 all; geocoder runs on the ledger's cluster)
   --no-install   use the installed photofactory.so instead of building and installing this checkout
   --profile      after the timed runs, one extra untimed run per corpus under strace -c and perf
   --out FILE     results file (default bench/results/<timestamp>.json)
@@ -129,6 +130,7 @@ for k in "${phases[@]}"; do
 done
 if want latency; then bench_latency_phase || bench_fail latency "latency phase failed"; fi
 if want ledger || want geocoder; then bench_ledger_phase || bench_fail ledger "ledger phase failed"; fi
+if want thumbnails; then bench_thumbnails_phase || bench_fail thumbnails "thumbnails phase failed"; fi
 
 pf_log "results"
 perl "$BENCH_ROOT/lib/report.pl" "$RESULTS" "$out" "$(bench_meta_json "$quick")"

@@ -38,6 +38,13 @@ my $g = $r->{geocoder} || {};
 push @problems, 'geocoder: no worker throughput' unless $g->{worker_assets_s};
 push @problems, 'geocoder: no earth_distance lookups' unless $g->{immich_lookups};
 push @problems, "geocoder: $g->{named} of $g->{queued} assets named" if $g->{queued} && $g->{named} != $g->{queued};
+my $th = $r->{thumbnails}{kinds} || {};
+for my $k (qw(jpeg heic video big)) {
+    push @problems, "thumbnails: $k: no worker throughput" unless $th->{$k} && $th->{$k}{worker} && $th->{$k}{worker}{per_core_files_s};
+}
+push @problems, "thumbnails: $_: no vipsthumbnail baseline" for grep { !($th->{$_} && $th->{$_}{vips} && $th->{$_}{vips}{per_core_files_s}) } qw(jpeg heic);
+push @problems, 'thumbnails: jpeg: no convert baseline' unless $th->{jpeg} && $th->{jpeg}{convert} && $th->{jpeg}{convert}{per_core_files_s};
+push @problems, 'thumbnails: no peak RSS' unless $r->{thumbnails}{peak_vm_hwm_mb};
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries\n",
