@@ -104,6 +104,7 @@ if [ "$generate_only" = 1 ]; then
   for k in photos small large latency; do
     if want "$k"; then bench_ensure_corpus "$k" || exit 1; fi
   done
+  if want thumbnails; then bench_thumbnails_spec && bench_thumbnails_generate || exit 1; fi
   exit 0
 fi
 
