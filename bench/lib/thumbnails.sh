@@ -101,7 +101,9 @@ bench_thumb_worker() {
   local kind=$1 like=$2 n=$3 pid=$T_PID c0 c1 out t0 t_end
   # VmHWM from here on: "5" resets the process's peak RSS to its current RSS.
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null
-  bench_rss_sampler "$RUN/rss-thumbs-$kind" "$pid" & SAMPLER_PID=$!
+  bench_rss_sampler "$RUN/rss-thumbs-$kind" "$pid" &
+  # shellcheck disable=SC2034  # read by bench_stop_sampler (bench.sh)
+  SAMPLER_PID=$!
   c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   # The clock starts in the server, before the rethumbnail() that queues the work.
   out=$(bsql 2>&1 <<SQL
@@ -123,7 +125,7 @@ SQL
   c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   bench_stop_sampler
   t0=$(sed -n 's/.*PFSTART //p' <<<"$out"); t_end=$(sed -n 's/.*PFEND //p' <<<"$out")
-  [ -n "$t0" ] && [ -n "$t_end" ] || { bench_fail thumbnails "$kind: no start or end time: $out"; return 1; }
+  if [ -z "$t0" ] || [ -z "$t_end" ]; then bench_fail thumbnails "$kind: no start or end time: $out"; return 1; fi
   local left hwm
   left=$(bench_thumb_pending "$like")
   hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
