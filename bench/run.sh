@@ -20,13 +20,14 @@ source "$BENCH_ROOT/lib/bench.sh"
 source "$BENCH_ROOT/lib/geocoder.sh"
 source "$BENCH_ROOT/lib/dashboard.sh"
 source "$BENCH_ROOT/lib/backup.sh"
+source "$BENCH_ROOT/lib/thumbnails.sh"
 
 usage() {
   cat <<'EOF'
 usage: bench/run.sh [--quick] [--only LIST] [--no-install | --src-rev REV] [--profile] [--out FILE]
                     [--keep-corpus | --clean | --generate-only]
   --quick        smoke sizes (see docs/performance.md); corpora are removed afterwards
-  --only LIST    comma-separated phases: photos,small,large,latency,ledger,geocoder,dashboard,backup (default:
+  --only LIST    comma-separated phases: photos,small,large,latency,ledger,geocoder,dashboard,backup,thumbnails (default:
                  all; geocoder and dashboard run on the ledger's cluster)
   --no-install   use the installed photofactory.so instead of building and installing this checkout
   --profile      after the timed runs, one extra untimed run per corpus under strace -c and perf
@@ -106,6 +107,7 @@ if [ "$generate_only" = 1 ]; then
   for k in photos small large latency; do
     if want "$k"; then bench_ensure_corpus "$k" || exit 1; fi
   done
+  if want thumbnails; then bench_thumbnails_spec && bench_thumbnails_generate || exit 1; fi
   exit 0
 fi
 
@@ -133,6 +135,7 @@ done
 if want latency; then bench_latency_phase || bench_fail latency "latency phase failed"; fi
 if want ledger || want geocoder || want dashboard; then bench_ledger_phase || bench_fail ledger "ledger phase failed"; fi
 if want backup; then bench_backup_phase || bench_fail backup "backup phase failed"; fi
+if want thumbnails; then bench_thumbnails_phase || bench_fail thumbnails "thumbnails phase failed"; fi
 
 pf_log "results"
 perl "$BENCH_ROOT/lib/report.pl" "$RESULTS" "$out" "$(bench_meta_json "$quick")"

@@ -54,6 +54,13 @@ push @problems, "backup: no $_ baseline" for grep { !($b->{baselines}{$_} && $b-
 push @problems, 'backup: no verified copy timing' unless $b->{copy} && $b->{copy}{s} && $b->{copy}{copies} == $b->{files};
 push @problems, 'backup: no scrub timing' unless $b->{scrub} && $b->{scrub}{s};
 push @problems, "backup: no ingest latency samples ($_)" for grep { !($b->{latency}{$_} && $b->{latency}{$_}{files}) } qw(idle backup);
+my $th = $r->{thumbnails}{kinds} || {};
+for my $k (qw(jpeg heic video big)) {
+    push @problems, "thumbnails: $k: no worker throughput" unless $th->{$k} && $th->{$k}{worker} && $th->{$k}{worker}{per_core_files_s};
+}
+push @problems, "thumbnails: $_: no vipsthumbnail baseline" for grep { !($th->{$_} && $th->{$_}{vips} && $th->{$_}{vips}{per_core_files_s}) } qw(jpeg heic);
+push @problems, 'thumbnails: jpeg: no convert baseline' unless $th->{jpeg} && $th->{jpeg}{convert} && $th->{jpeg}{convert}{per_core_files_s};
+push @problems, 'thumbnails: no peak RSS' unless $r->{thumbnails}{peak_vm_hwm_mb};
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries, %d dashboard routes\n",

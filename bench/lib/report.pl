@@ -183,6 +183,33 @@ if (my ($d) = grep { $_->{section} eq 'dashboard_load' } @raw) {
     }
 }
 my %backup = backup_summary(\@raw);    # bench/lib/backup-report.pl
+# Thumbnails (bench/lib/thumbnails.sh): worker end to end vs vipsthumbnail and convert.
+my %thumbs = thumbnail_summary(grep { $_->{section} =~ /^thumbnails/ } @raw);
+sub thumbnail_summary {
+    my %k;
+    for my $r (@_) {
+        if ($r->{section} eq 'thumbnails_rss') { $k{big_megapixels} = $r->{big_megapixels}; next }
+        my $s = $r->{t_end} - $r->{t_start};
+        # Per core: files per wall second and per process; per CPU second.
+        $k{kinds}{ $r->{kind} }{ $r->{tool} } = { files => $r->{files}, processes => $r->{processes}, wall_s => r2($s, 3),
+            cpu_s => $r->{cpu_s}, per_core_files_s => r2(rate($r->{files}, $s * $r->{processes}), 2),
+            files_per_cpu_s => r2(rate($r->{files}, $r->{cpu_s}), 2),
+            ($r->{vm_hwm_kb} ? (vm_hwm_mb => r2($r->{vm_hwm_kb} / 1024, 1)) : ()),
+            ($r->{peak_rss_anon_kb} ? (peak_rss_anon_mb => r2($r->{peak_rss_anon_kb} / 1024, 1)) : ()) };
+        # Peak RSS of the thumbnailer over the timed runs (VmHWM, reset before each kind).
+        $k{peak_vm_hwm_mb} = r2($r->{vm_hwm_kb} / 1024, 1)
+            if $r->{vm_hwm_kb} && (!$k{peak_vm_hwm_mb} || $r->{vm_hwm_kb} / 1024 > $k{peak_vm_hwm_mb});
+    }
+    for my $kind (values %{ $k{kinds} || {} }) {
+        my $w = $kind->{worker} or next;
+        for my $b (qw(vips convert)) {
+            next unless $kind->{$b};
+            $w->{"vs_$b"} = r2(rate($w->{per_core_files_s}, $kind->{$b}{per_core_files_s}), 2);
+            $w->{"cpu_vs_$b"} = r2(rate($w->{files_per_cpu_s}, $kind->{$b}{files_per_cpu_s}), 2);
+        }
+    }
+    return %k;
+}
 
 # Targets.
 my @t;
@@ -254,11 +281,26 @@ sub target {
                          $dash{refresh_fast}{max_ms} // '?', $dash{refresh_slow}{max_ms} // '?') : '-',
            $dw && $dw->{server_max_ms} < 100);
     backup_targets(\%backup, \&target) if %backup;
+    # Judged on photos per CPU-second (a core's worth of work): on a shared
+    # machine wall time per process depends on what else runs; wall shown too.
+    my $tj = $thumbs{kinds} && $thumbs{kinds}{jpeg} ? $thumbs{kinds}{jpeg}{worker} : undef;
+    target('thumbs_vs_vips', 'thumbnails: 12 MP JPEG, worker >= 1.0x vipsthumbnail per core (CPU time, both sizes)',
+           $tj ? $tj->{cpu_vs_vips} : undef,
+           $tj && defined $tj->{cpu_vs_vips} ? sprintf('%.2fx (%.2f vs %.2f photos per CPU-s; wall per core %.2fx)', $tj->{cpu_vs_vips},
+               $tj->{files_per_cpu_s}, $thumbs{kinds}{jpeg}{vips}{files_per_cpu_s}, $tj->{vs_vips} // 0) : '-',
+           $tj && defined $tj->{cpu_vs_vips} && $tj->{cpu_vs_vips} >= 1.0);
+    target('thumbs_vs_convert', 'thumbnails: 12 MP JPEG, worker >= 5x convert -thumbnail per core (CPU time)',
+           $tj ? $tj->{cpu_vs_convert} : undef,
+           $tj && defined $tj->{cpu_vs_convert} ? sprintf('%.1fx (wall per core %.1fx)', $tj->{cpu_vs_convert}, $tj->{vs_convert} // 0) : '-',
+           $tj && defined $tj->{cpu_vs_convert} && $tj->{cpu_vs_convert} >= 5);
+    my $hwm = $thumbs{peak_vm_hwm_mb};
+    target('thumbs_rss', sprintf('thumbnails: peak RSS (VmHWM) per thumbnailer < 256 MB (incl. a %s MP JPEG)', $thumbs{big_megapixels} // '?'),
+           $hwm, defined $hwm ? sprintf('%.1f MB', $hwm) : '-', defined $hwm && $hwm < 256);
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
 my @warnings = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'warning' } @raw;
-my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, dashboard => \%dash, backup => \%backup, targets => \@t,
+my %doc = (meta => $meta, corpora => \%c, latency => \%lat, ledger => \%ledger, geocoder => \%geo, dashboard => \%dash, backup => \%backup, thumbnails => \%thumbs, targets => \@t,
            failures => \@failures, warnings => \@warnings, raw => \@raw);
 if (defined $out) {
     open my $o, '>', $out or die "$out: $!\n";
@@ -358,6 +400,22 @@ if (%dash) {
         $dash{refresh_slow}{runs} // 0;
 }
 backup_table(\%backup);
+if ($thumbs{kinds}) {
+    print "Thumbnails (one thumbnailer, one libvips thread; baselines one process per core; both sizes):\n";
+    printf "  %-6s %-8s %6s %6s %9s %8s %16s %10s %9s %9s  %s\n", 'kind', 'tool', 'files', 'procs', 'wall s', 'CPU s',
+        'photos/s per core', 'per CPU-s', 'vs vips', 'vs conv', 'VmHWM / RssAnon MB';
+    for my $kind (grep { $thumbs{kinds}{$_} } qw(jpeg heic video big)) {
+        for my $tool (grep { $thumbs{kinds}{$kind}{$_} } qw(worker vips convert)) {
+            my $x = $thumbs{kinds}{$kind}{$tool};
+            printf "  %-6s %-8s %6d %6d %9.2f %8.2f %16.2f %10.2f %9s %9s  %s\n", $kind, $tool, $x->{files}, $x->{processes},
+                $x->{wall_s}, $x->{cpu_s} // 0, $x->{per_core_files_s} // 0, $x->{files_per_cpu_s} // 0,
+                defined $x->{vs_vips} ? sprintf('%.2fx', $x->{vs_vips}) : '', defined $x->{vs_convert} ? sprintf('%.1fx', $x->{vs_convert}) : '',
+                $x->{vm_hwm_mb} ? sprintf('%.0f / %.0f', $x->{vm_hwm_mb}, $x->{peak_rss_anon_mb} // 0) : '';
+        }
+    }
+    printf "  peak VmHWM of the thumbnailer: %s MB (kind big: one %s-megapixel JPEG); VmHWM counts the shared buffers it touched,\n"
+         . "  RssAnon (sampled every 50 ms) is its own memory\n\n", $thumbs{peak_vm_hwm_mb} // '?', $thumbs{big_megapixels} // '?';
+}
 print "Targets (issue #5; annotations, not test results):\n";
 printf "  %-4s  %-78s %s\n", $_->{verdict}, $_->{target}, $_->{shown} for @t;
 if (@warnings) { print "\nWarnings:\n"; print "  $_\n" for @warnings; }

@@ -35,9 +35,11 @@ void write_all(int fd, const std::string& bytes, const std::string& what) {
 
 // The temporary is ours (hidden, fixed name per asset and kind): a leftover
 // from a crash is simply truncated and rewritten.
-void write_temp(int dirfd, const std::string& tmp, const std::string& bytes) {
+void write_temp(int dirfd, const std::string& tmp, const std::string& bytes, mode_t file_mode) {
     Fd f(openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (f.fd < 0) throw IoError("creating " + tmp, errno);
+    // On the descriptor, before the rename: the final name never has another mode.
+    if (file_mode != 0 && fchmod(f.fd, file_mode) != 0) throw IoError("setting the mode of " + tmp, errno);
     write_all(f.fd, bytes, tmp);
     fsync_fd(f.fd);
 }
@@ -106,14 +108,15 @@ int open_file_beneath(int root_fd, const std::string& rel_path) {
     return cur.release();
 }
 
-void write_renditions(int thumbs_root_fd, std::string_view id, const RenditionBytes& bytes) {
-    Fd dir(ensure_dir_path(thumbs_root_fd, rendition_dir(id), true));
+void write_renditions(int thumbs_root_fd, std::string_view id, const RenditionBytes& bytes, mode_t dir_mode,
+                      mode_t file_mode) {
+    Fd dir(ensure_dir_path(thumbs_root_fd, rendition_dir(id), true, dir_mode));
     const std::string thumb = rendition_name(id, RenditionKind::Thumbnail);
     const std::string preview = rendition_name(id, RenditionKind::Preview);
     const std::string thumb_tmp = "." + thumb + ".tmp";
     const std::string preview_tmp = "." + preview + ".tmp";
-    write_temp(dir.fd, preview_tmp, bytes.preview);
-    write_temp(dir.fd, thumb_tmp, bytes.thumbnail);
+    write_temp(dir.fd, preview_tmp, bytes.preview, file_mode);
+    write_temp(dir.fd, thumb_tmp, bytes.thumbnail, file_mode);
     if (renameat(dir.fd, preview_tmp.c_str(), dir.fd, preview.c_str()) != 0)
         throw IoError("renaming " + preview_tmp, errno);
     if (renameat(dir.fd, thumb_tmp.c_str(), dir.fd, thumb.c_str()) != 0)

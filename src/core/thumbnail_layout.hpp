@@ -8,6 +8,8 @@
 
 #include "core/core_guard.hpp"
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +48,10 @@ struct RenditionBytes {
 // When this returns both files are complete and durable; a crash before that
 // leaves at most hidden temporaries, never a half-written final name.
 // Replacing is deliberate: these are our derived files, never originals.
-void write_renditions(int thumbs_root_fd, std::string_view id, const RenditionBytes& bytes);
+// Folders it creates get dir_mode and both files get file_mode exactly
+// (photofactory.storage_mode, as the librarian applies it to Originals/);
+// 0 leaves folders 0750 and files 0640, minus the umask.
+void write_renditions(int thumbs_root_fd, std::string_view id, const RenditionBytes& bytes, mode_t dir_mode = 0,
+                      mode_t file_mode = 0);
 
 }  // namespace pf

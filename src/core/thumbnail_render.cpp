@@ -196,6 +196,61 @@ void finish(Ref<VipsImage>& fitted, const RenderSettings& s, RenderResult& r) {
     r.bytes.thumbnail = save_webp(small.get(), s.thumbnail_quality);
 }
 
+// Reads a file forward through a buffer (positioned reads: the descriptor's
+// offset is libvips' business).
+class ForwardReader {
+public:
+    explicit ForwardReader(int fd) : fd_(fd), buf_(1 << 18) {}
+    bool byte(int* out) {
+        if (i_ >= len_ && !refill()) return false;
+        *out = buf_[i_++];
+        return true;
+    }
+    void skip(size_t n) {
+        size_t in_buf = len_ - i_;
+        if (n <= in_buf) {
+            i_ += n;
+            return;
+        }
+        base_ += static_cast<off_t>(len_ + (n - in_buf));
+        len_ = i_ = 0;
+    }
+    // Moves just past the next 0xFF byte; false at the end of the file.
+    // memchr: entropy-coded data is almost all of a JPEG, and 0xFF is rare in it.
+    bool past_next_ff() {
+        for (;;) {
+            if (i_ < len_) {
+                const void* p = std::memchr(&buf_[i_], 0xFF, len_ - i_);
+                if (p != nullptr) {
+                    i_ = static_cast<size_t>(static_cast<const uint8_t*>(p) - buf_.data()) + 1;
+                    return true;
+                }
+            }
+            i_ = len_;
+            if (!refill()) return false;
+        }
+    }
+
+private:
+    bool refill() {
+        base_ += static_cast<off_t>(len_);
+        ssize_t n;
+        do n = pread(fd_, buf_.data(), buf_.size(), base_);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            len_ = i_ = 0;
+            return false;
+        }
+        len_ = static_cast<size_t>(n);
+        i_ = 0;
+        return true;
+    }
+    int fd_;
+    std::vector<uint8_t> buf_;
+    off_t base_ = 0;  // file offset of buf_[0]
+    size_t len_ = 0, i_ = 0;
+};
+
 // libjpeg reports a JPEG cut short only as a warning ("Premature end of JPEG
 // file") and libvips 8.14 then fills the missing rows with grey, even with
 // fail_on=truncated. So we walk the markers ourselves: a whole JPEG reaches
@@ -203,62 +258,36 @@ void finish(Ref<VipsImage>& fitted, const RenderSettings& s, RenderResult& r) {
 // 0x00 or a restart marker); anything after EOI (a Motion Photo's video) is
 // not looked at.
 bool jpeg_reaches_eoi(int fd) {
-    std::vector<uint8_t> buf(1 << 16);
-    off_t base = 0;     // file offset of buf[0]
-    size_t len = 0, i = 0;
-    auto byte = [&](int* out) -> bool {
-        if (i >= len) {
-            base += static_cast<off_t>(len);
-            ssize_t n;
-            do n = pread(fd, buf.data(), buf.size(), base);
-            while (n < 0 && errno == EINTR);
-            if (n <= 0) return false;
-            len = static_cast<size_t>(n);
-            i = 0;
-        }
-        *out = buf[i++];
-        return true;
-    };
-    auto skip = [&](size_t n) {
-        size_t in_buf = len - i;
-        if (n <= in_buf) {
-            i += n;
-            return;
-        }
-        base += static_cast<off_t>(len);
-        base += static_cast<off_t>(n - in_buf);
-        len = i = 0;
-    };
+    ForwardReader r(fd);
     int a, b;
-    if (!byte(&a) || !byte(&b) || a != 0xFF || b != 0xD8) return false;
+    if (!r.byte(&a) || !r.byte(&b) || a != 0xFF || b != 0xD8) return false;
     for (;;) {
-        if (!byte(&a)) return false;
+        if (!r.byte(&a)) return false;
         if (a != 0xFF) continue;  // stray byte between segments: tolerated
         do
-            if (!byte(&b)) return false;
+            if (!r.byte(&b)) return false;
         while (b == 0xFF);
         if (b == 0xD9) return true;
         if (b == 0x01 || (b >= 0xD0 && b <= 0xD7)) continue;  // no length
         int h, l;
-        if (!byte(&h) || !byte(&l)) return false;
+        if (!r.byte(&h) || !r.byte(&l)) return false;
         size_t seg = (static_cast<size_t>(h) << 8 | static_cast<size_t>(l));
         if (seg < 2) return false;
-        skip(seg - 2);
+        r.skip(seg - 2);
         if (b != 0xDA) continue;
         // Entropy-coded data up to the next real marker.
         for (;;) {
-            if (!byte(&a)) return false;
-            if (a != 0xFF) continue;
-            if (!byte(&b)) return false;
+            if (!r.past_next_ff()) return false;
+            if (!r.byte(&b)) return false;
             while (b == 0xFF)
-                if (!byte(&b)) return false;
+                if (!r.byte(&b)) return false;
             if (b == 0x00 || (b >= 0xD0 && b <= 0xD7)) continue;
             if (b == 0xD9) return true;
             // Another marker (e.g. the next scan of a progressive JPEG): its segment follows.
-            if (!byte(&h) || !byte(&l)) return false;
+            if (!r.byte(&h) || !r.byte(&l)) return false;
             seg = (static_cast<size_t>(h) << 8 | static_cast<size_t>(l));
             if (seg < 2) return false;
-            skip(seg - 2);
+            r.skip(seg - 2);
             if (b != 0xDA) break;
         }
     }

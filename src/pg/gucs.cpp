@@ -228,7 +228,8 @@ void define_gucs() {
 
     DefineCustomIntVariable(
         "photofactory.storage_mode",
-        "Permissions of the folders the librarian creates in the library; stored files get the same without x bits.",
+        "Permissions of the folders the librarian and the thumbnailer create in the library; stored files and "
+        "renditions get the same without x bits.",
         "Octal, e.g. 0750 (folders rwxr-x---, files rw-r-----) so a group can read the library. "
         "0 keeps 0.1.0's behaviour: folders 0750 minus the server's umask (0700), files keep their mode.",
         &guc_storage_mode, 0, 0, 07777, PGC_SIGHUP, 0, check_storage_mode, nullptr, show_storage_mode);

@@ -88,7 +88,7 @@ bool open_roots(const char* storage_dir, char* err, size_t errlen) noexcept {
         return false;
     }
     try {
-        int t = pf::ensure_dir_path(s, "Thumbnails", true);
+        int t = pf::ensure_dir_path(s, "Thumbnails", true, static_cast<mode_t>(storage_dir_mode()));
         g_roots.storage_fd = s;
         g_roots.thumbs_fd = t;
         snprintf(g_roots.dir, sizeof g_roots.dir, "%s", storage_dir);
@@ -124,7 +124,9 @@ void render_unit(Unit* u, const pf::RenderSettings& s) noexcept {
                 std::string("original ") + u->rel + ": " + strerror(e.err));
         }
         pf::RenderResult r = pf::render_renditions(fd, u->name, s);
-        pf::write_renditions(g_roots.thumbs_fd, u->id, r.bytes);
+        // photofactory.storage_mode, as the librarian applies it to Originals/.
+        pf::write_renditions(g_roots.thumbs_fd, u->id, r.bytes, static_cast<mode_t>(storage_dir_mode()),
+                             static_cast<mode_t>(storage_file_mode()));
         u->ok = true;
     } catch (const std::bad_alloc&) {
         snprintf(u->err, sizeof u->err, "out of memory while rendering");

@@ -2,9 +2,10 @@
 # End to end: the thumbnailer. Ingested photos (JPEG turned by EXIF, PNG with
 # alpha, HEIC, GIF), a RAW and a video get both renditions and is_thumbnailed;
 # broken files (truncated, bomb) get a clear error and a bounded number of
-# attempts; rethumbnail() replaces renditions; reconcile() reports orphan and
-# missing renditions; kill -9 of the thumbnailer mid-batch leaves no half
-# file under a final name and no flag without both renditions.
+# attempts; rethumbnail() replaces renditions; photofactory.storage_mode
+# applies to them; reconcile() reports orphan and missing renditions; kill -9
+# of the thumbnailer mid-batch leaves no half file under a final name and no
+# flag without both renditions.
 source "$(dirname "$0")/lib/assert.sh"
 
 # Test clusters start with the thumbnailer off (scripts/lib/common.sh): on from
@@ -126,9 +127,23 @@ is "$(sql "SELECT attempts FROM photofactory.thumbnail_failures WHERE asset_id =
 sql "SELECT photofactory.rethumbnail('$bomb')" >/dev/null
 is "$(sql "SELECT count(*) FROM photofactory.thumbnail_failures WHERE asset_id = '$bomb'")" "0" "rethumbnail() forgets the failures"
 
+# 3b. photofactory.storage_mode reaches Thumbnails/ as it reaches Originals/
+# (the server's umask would make them 0600; folders: unit test ThumbnailLayout).
+sql "ALTER SYSTEM SET photofactory.storage_mode = '0750'" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null; sleep 1.5
+sql "SELECT photofactory.rethumbnail('$id')" >/dev/null
+ok "storage_mode 0750: rendered again" wait_for 30 sql_is "SELECT is_thumbnailed FROM photofactory.media_assets WHERE id = '$id'" t
+is "$(stat -c %a "$(path_of "$id" thumbnail)" "$(path_of "$id" preview)" | tr '\n' ' ')" "640 640 " \
+  "storage_mode 0750: both renditions are 0640"
+sql "ALTER SYSTEM RESET photofactory.storage_mode" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+
 # 4. reconcile(): orphan and missing renditions.
 orphan_id=ffffffff-0000-4000-8000-000000000000
-mkdir -p "$thumbs/ff/ff" && cp "$(path_of "$id" thumbnail)" "$thumbs/ff/ff/$orphan_id-thumb.webp"
+# The folders made here belong to the server's user, as its own would: a
+# root-owned ff/ would make every later asset id starting with "ff" fail
+# ("creating folder ...: Permission denied"), one asset in 256.
+mkdir -p "$thumbs/ff/ff" && cp "$(path_of "$id" thumbnail)" "$thumbs/ff/ff/$orphan_id-thumb.webp" && pf_own "$thumbs/ff"
 vid=$(id_of VID_8007.mp4)
 mv "$(path_of "$vid" preview)" "$stage/kept-preview.jpg"
 is "$(sql "SELECT problem || ' ' || coalesce(asset_id::text, '-') FROM photofactory.reconcile() WHERE problem LIKE '%rendition' ORDER BY 1")" \

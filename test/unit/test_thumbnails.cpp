@@ -427,6 +427,39 @@ TEST(ThumbnailLayout, WritesBothDurablyAndReplacesOnlyOurFiles) {
     close(root);
 }
 
+// photofactory.storage_mode reaches Thumbnails/ as it reaches Originals/:
+// created folders and both files get the modes exactly, whatever the umask.
+TEST(ThumbnailLayout, StorageModeAppliesToCreatedFoldersAndBothFiles) {
+    pf::test::TempDir t;
+    int root = t.open_dir();
+    mode_t old = umask(077);
+    const std::string id = "4567abcd-2345-4678-9abc-def012345678";
+    pf::write_renditions(root, id, {"thumb", "preview"}, 0750, 0640);
+    // A leftover temporary of another mode is rewritten with the mode too.
+    const std::string id2 = "4567ef01-2345-4678-9abc-def012345678";
+    t.write("45/67/." + id2 + "-preview.jpg.tmp", "half");
+    ASSERT_EQ(chmod((t / ("45/67/." + id2 + "-preview.jpg.tmp")).c_str(), 0600), 0);
+    pf::write_renditions(root, id2, {"thumb", "preview"}, 0750, 0640);
+    // Mode 0 (the default): 0.1.0's behaviour, the umask decides.
+    const std::string id3 = "89abcdef-2345-4678-9abc-def012345678";
+    pf::write_renditions(root, id3, {"thumb", "preview"});
+    umask(old);
+    auto mode = [&](const std::string& rel) {
+        struct stat st;
+        EXPECT_EQ(stat((t / rel).c_str(), &st), 0) << rel;
+        return st.st_mode & 07777;
+    };
+    EXPECT_EQ(mode("45"), 0750u);
+    EXPECT_EQ(mode("45/67"), 0750u);
+    for (const std::string& i : {id, id2}) {
+        EXPECT_EQ(mode("45/67/" + i + "-thumb.webp"), 0640u) << i;
+        EXPECT_EQ(mode("45/67/" + i + "-preview.jpg"), 0640u) << i;
+    }
+    EXPECT_EQ(mode("89"), 0700u);
+    EXPECT_EQ(mode("89/ab/" + id3 + "-thumb.webp"), 0600u);
+    close(root);
+}
+
 TEST(ThumbnailLayout, OpenBeneathRefusesSymlinksAndDotDot) {
     pf::test::TempDir t;
     t.write("Originals/2024/a.jpg", "x");
