@@ -8,8 +8,13 @@
 namespace pf::pg::dashq {
 
 // Every 3-minute-slot uptime and status-change timeline (7 days), daily counts
-// (30 days): refreshed every few minutes, never while a request waits.
-extern const char* const kSlowStats;
+// (30 days): refreshed every few minutes, in steps of one query per turn of
+// the worker's loop (kSlowBounds, kSlowSlots x kSlowChunks, kSlowFinal), so a
+// request waits behind one step at most.
+constexpr int kSlowChunks = 14;  // 12 hours of the 7 days each (kSlowSlots)
+extern const char* const kSlowBounds;
+extern const char* const kSlowSlots;
+extern const char* const kSlowFinal;
 // Queue depths (exact up to kCap, then "kCap+"), errors, inbox states, sizes:
 // refreshed every 30 s.
 extern const char* const kFastStats;
