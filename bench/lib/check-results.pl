@@ -49,6 +49,8 @@ for my $name (qw(health factory recent_first recent_deep photo curation api_stat
 push @problems, "dashboard: $d->{curated} of $d->{curation_requests} assets curated"
     unless $d->{curation_requests} && $d->{curated} == $d->{curation_requests};
 push @problems, 'dashboard: no refresh timings' unless $d->{refresh_slow} && $d->{refresh_slow}{runs};
+push @problems, 'dashboard: no refresh step timings' unless $d->{refresh_slow} && defined $d->{refresh_slow}{step_max_ms};
+push @problems, 'dashboard: no prober requests during the refreshes' unless $d->{probe} && $d->{probe}{requests};
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries, %d dashboard routes\n",

@@ -133,11 +133,32 @@ std::string pct(double v) { return v < 0 ? "\xE2\x80\x94" : fmt("%.1f", v * 100)
 
 }  // namespace
 
+namespace {
+// Objects merge key by key, at every depth (the fast refresh's steps each
+// bring part of "pending"); anything else in b replaces a's value.
+void merge_into(json& x, const json& y) {
+    for (auto it = y.begin(); it != y.end(); ++it) {
+        auto mine = x.find(it.key());
+        if (mine != x.end() && mine->is_object() && it->is_object())
+            merge_into(*mine, *it);
+        else
+            x[it.key()] = *it;
+    }
+}
+}  // namespace
+
 std::string merge_json(const std::string& a, const std::string& b) {
     json x = parse(a);
     json y = parse(b);
-    for (auto it = y.begin(); it != y.end(); ++it) x[it.key()] = it.value();
+    merge_into(x, y);
     return x.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void pending_counts(const std::string& text, double out[4]) {
+    json j = parse(text);
+    const json p = j.value("pending", json::object());
+    const char* names[4] = {"geocoding", "thumbnails", "curation", "backup"};
+    for (int i = 0; i < 4; i++) out[i] = p.is_object() ? num(p, names[i]) : 0;
 }
 
 const char* colour_for_age(double a) { return a <= 60 ? "green" : a <= 180 ? "yellow" : "red"; }

@@ -98,17 +98,30 @@ SELECT pg_catalog.json_build_object(
 // (0.1.0's idx_media_assets_is_geocoded, _pending_thumbnails, ...): without
 // is_ingested the planner cannot use them and reads the whole ledger (1.5 s
 // per refresh at a million assets, bench/ dashboard phase).
-const char* const kFastStats = R"SQL(
+// The fast refresh runs as kFastSteps queries, one per turn of the worker's
+// loop (the single statement took 84 ms, 119 ms at worst, at a million
+// assets); their objects are merged into one.
+const char* const kFastStats[kFastSteps] = {
+R"SQL(
 SELECT pg_catalog.json_build_object(
   'pending', pg_catalog.json_build_object(
       'geocoding', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
                      WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL LIMIT )SQL" PF_CAP R"SQL() q),
       'thumbnails', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
-                     WHERE is_ingested AND NOT is_thumbnailed LIMIT )SQL" PF_CAP R"SQL() q),
+                     WHERE is_ingested AND NOT is_thumbnailed LIMIT )SQL" PF_CAP R"SQL() q))
+)::pg_catalog.text
+)SQL",
+R"SQL(
+SELECT pg_catalog.json_build_object(
+  'pending', pg_catalog.json_build_object(
       'curation', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
                      WHERE is_ingested AND NOT is_curated LIMIT )SQL" PF_CAP R"SQL() q),
       'backup', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
-                     WHERE is_ingested AND NOT is_backed_up LIMIT )SQL" PF_CAP R"SQL() q)),
+                     WHERE is_ingested AND NOT is_backed_up LIMIT )SQL" PF_CAP R"SQL() q))
+)::pg_catalog.text
+)SQL",
+R"SQL(
+SELECT pg_catalog.json_build_object(
   'errors_total', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
                      WHERE has_errors LIMIT )SQL" PF_CAP R"SQL() q),
   'errors', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
@@ -120,21 +133,29 @@ SELECT pg_catalog.json_build_object(
                          ELSE c.reltuples::pg_catalog.int8 END
                FROM pg_catalog.pg_class c WHERE c.oid = 'photofactory.media_assets'::pg_catalog.regclass),
   'ingested_1h', (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM photofactory.media_assets
-                   WHERE ingested_at > pg_catalog.now() - interval '1 hour' LIMIT )SQL" PF_CAP R"SQL() q),
+                   WHERE ingested_at > pg_catalog.now() - interval '1 hour' LIMIT )SQL" PF_CAP R"SQL() q)
+)::pg_catalog.text
+)SQL",
+R"SQL(
+SELECT pg_catalog.json_build_object(
   'hourly', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
                  't', pg_catalog.to_char(d.h, 'HH24:00'), 'n', COALESCE(c.n, 0)) ORDER BY d.h), '[]'::pg_catalog.json)
               FROM pg_catalog.generate_series(pg_catalog.date_trunc('hour', pg_catalog.now()) - interval '23 hours',
                                               pg_catalog.date_trunc('hour', pg_catalog.now()), interval '1 hour') AS d(h)
               CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n FROM (SELECT 1 FROM photofactory.media_assets
                           WHERE ingested_at >= d.h AND ingested_at < d.h + interval '1 hour'
-                          LIMIT )SQL" PF_BUCKET_CAP R"SQL() q) c),
+                          LIMIT )SQL" PF_BUCKET_CAP R"SQL() q) c)
+)::pg_catalog.text
+)SQL",
+R"SQL(
+SELECT pg_catalog.json_build_object(
   'inbox', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
                  'state', state, 'n', n, 'bytes', bytes) ORDER BY state), '[]'::pg_catalog.json)
               FROM (SELECT state, pg_catalog.count(*) AS n, pg_catalog.sum(size_bytes) AS bytes
                       FROM photofactory.inbox_report() GROUP BY state) i),
   'db_bytes', pg_catalog.pg_database_size(pg_catalog.current_database())
 )::pg_catalog.text
-)SQL";
+)SQL"};
 
 const char* const kServices = R"SQL(
 SELECT pg_catalog.json_build_object('services',

@@ -16,8 +16,10 @@ extern const char* const kSlowBounds;
 extern const char* const kSlowSlots;
 extern const char* const kSlowFinal;
 // Queue depths (exact up to kCap, then "kCap+"), errors, inbox states, sizes:
-// refreshed every 30 s.
-extern const char* const kFastStats;
+// refreshed every 30 s, one query per turn of the loop; each returns a JSON
+// object, merged in order.
+constexpr int kFastSteps = 5;
+extern const char* const kFastStats[kFastSteps];
 // Live part of the health page, /api/status and /metrics.
 extern const char* const kServices;
 // Recent photos: $1 uuid (NULL: newest), $2 bool (asset_places exists).

@@ -456,8 +456,68 @@ bool slow_step() {
     return true;
 }
 
-// Does at most one step of refresh work (the fast refresh is one query, the
-// slow one a job of kSlowChunks + 2): the loop serves requests in between.
+// --- the fast refresh: kFastSteps queries, merged ---
+
+struct FastJob {
+    int next;      // -1: idle; else the next of dashq::kFastStats
+    char* merged;  // malloc'd JSON object so far
+    double work_ms, step_ms;
+};
+FastJob g_fast = {-1, nullptr, 0, 0};
+
+char* merge_plain(const char* a, const char* b) noexcept {
+    try {
+        return dup_string(dash::merge_json(a ? a : "{}", b), nullptr);
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+bool pending_plain(const char* text, double out[4]) noexcept {
+    try {
+        dash::pending_counts(text, out);
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool fast_step(char* err, size_t errlen) {
+    QueryArgs q{};
+    q.sql = dashq::kFastStats[g_fast.next];
+    q.read_only = true;
+    q.probe = g_fast.next == 0;
+    if (!run_query(&q, err, errlen) || q.result == nullptr) {
+        free(q.result);
+        return false;
+    }
+    if (q.probe) {
+        g_has_places = q.has_places;
+        g_has_thumbs = q.has_thumbs;
+    }
+    char* m = merge_plain(g_fast.merged, q.result);
+    free(q.result);
+    if (m == nullptr) return false;
+    free(g_fast.merged);
+    g_fast.merged = m;
+    if (++g_fast.next < dashq::kFastSteps) return true;
+    free(g_stats.fast);
+    g_stats.fast = g_fast.merged;
+    g_fast.merged = nullptr;
+    g_fast.next = -1;
+    // Trend samples: the four pending counts of our own JSON.
+    double counts[4];
+    if (pending_plain(g_stats.fast, counts)) {
+        int slot = g_stats.trend_n % kTrendSamples;
+        for (int i = 0; i < 4; i++) g_stats.trend[i][slot] = counts[i];
+        g_stats.trend_n++;
+    }
+    return true;
+}
+
+// Does at most one step of refresh work (the fast refresh is a job of
+// kFastSteps queries, the slow one of kSlowChunks + 2; the fast one goes
+// first): the loop serves requests in between.
 // True while a job has steps left, so the loop comes back without waiting.
 bool refresh_stats(bool force) {
     if (!g_catalog_ok) return false;
@@ -469,30 +529,27 @@ bool refresh_stats(bool force) {
         g_slow = SlowJob{0, 0, 0, 0, 0};  // (re)started: a reload restarts it
         g_stats.slow_at = now;
     }
-    if (force || g_stats.fast == nullptr || TimestampDifferenceExceeds(g_stats.fast_at, now, kFastStatsMs)) {
-        INSTR_TIME_SET_CURRENT(t0);
-        QueryArgs q{};
-        q.sql = dashq::kFastStats;
-        q.read_only = true;
-        q.probe = true;
-        if (run_query(&q, err, sizeof err) && q.result != nullptr) {
-            free(g_stats.fast);
-            g_stats.fast = q.result;
-            g_has_places = q.has_places;
-            g_has_thumbs = q.has_thumbs;
-            // Trend samples: parse the four pending counts back out of our own JSON.
-            const char* names[4] = {"\"geocoding\"", "\"thumbnails\"", "\"curation\"", "\"backup\""};
-            int slot = g_stats.trend_n % kTrendSamples;
-            for (int i = 0; i < 4; i++) {
-                const char* p = strstr(q.result, names[i]);
-                g_stats.trend[i][slot] = p ? strtod(strchr(p, ':') + 1, nullptr) : 0;
-            }
-            g_stats.trend_n++;
-        }
+    if (force || (g_fast.next < 0 && (g_stats.fast == nullptr ||
+                                      TimestampDifferenceExceeds(g_stats.fast_at, now, kFastStatsMs)))) {
+        free(g_fast.merged);
+        g_fast = FastJob{0, nullptr, 0, 0};
         g_stats.fast_at = now;
-        g_stats.fast_ms = g_stats.fast_step_ms = ms_since(t0);
-        g_stats.fast_runs++;
-        return g_slow.next >= 0;
+    }
+    if (g_fast.next >= 0) {
+        INSTR_TIME_SET_CURRENT(t0);
+        bool ok = fast_step(err, sizeof err);
+        double ms = ms_since(t0);
+        g_fast.work_ms += ms;
+        if (ms > g_fast.step_ms) g_fast.step_ms = ms;
+        if (!ok) {
+            free(g_fast.merged);
+            g_fast = FastJob{-1, nullptr, 0, 0};  // tried again at the next period
+        } else if (g_fast.next < 0) {
+            g_stats.fast_ms = g_fast.work_ms;
+            g_stats.fast_step_ms = g_fast.step_ms;
+            g_stats.fast_runs++;
+        }
+        return g_fast.next >= 0 || g_slow.next >= 0;
     }
     if (g_slow.next < 0) return false;
     INSTR_TIME_SET_CURRENT(t0);

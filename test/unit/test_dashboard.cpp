@@ -259,4 +259,14 @@ TEST(OpenBeneath, RefusesEscapesAndLinks) {
 TEST(DashboardRender, MergeJson) {
     EXPECT_EQ(merge_json(R"({"a":1,"b":2})", R"({"b":3,"c":[1]})"), R"({"a":1,"b":3,"c":[1]})");
     EXPECT_THROW(merge_json("{}", "[1]"), pf::Error);
+    // The fast refresh's steps each bring part of "pending".
+    EXPECT_EQ(merge_json(R"({"pending":{"geocoding":1,"thumbnails":2},"x":{"a":1}})",
+                         R"({"pending":{"curation":3,"thumbnails":4},"x":5})"),
+              R"({"pending":{"curation":3,"geocoding":1,"thumbnails":4},"x":5})");
+    // Trend samples come from "pending" only, never from an error message quoting a key.
+    double c[4];
+    pending_counts(R"({"errors":[{"message":"\"geocoding\": 99"}],"pending":{"geocoding":1,"backup":4}})", c);
+    EXPECT_EQ(c[0], 1);
+    EXPECT_EQ(c[1], 0);
+    EXPECT_EQ(c[3], 4);
 }
