@@ -26,8 +26,9 @@ namespace pf::pg::dashq {
 // them (days follow the session's time zone).
 const char* const kSlowBounds =
     "SELECT pg_catalog.now(), pg_catalog.now() - interval '1 day'";
-// Chunk $2 (0-based) of 14: heartbeats in (start + 12 h * $2, start + 12 h * ($2 + 1)],
-// the last chunk open-ended as the single statement was.
+// Chunk $2 (0-based) of kSlowChunks: heartbeats in (start + 12 h * $2,
+// start + 12 h * ($2 + 1)]; the last ($3 true) open-ended, as the single
+// statement was (so nothing is lost when 7 calendar days span a DST change).
 const char* const kSlowSlots = R"SQL(
 SELECT service_name::pg_catalog.text,
        pg_catalog.floor(pg_catalog.date_part('epoch', heartbeat_timestamp) / 180)::pg_catalog.int8 AS slot,
@@ -36,7 +37,7 @@ SELECT service_name::pg_catalog.text,
        pg_catalog.min(heartbeat_timestamp) AS first
   FROM photofactory.system_status_history
  WHERE heartbeat_timestamp > $1::pg_catalog.timestamptz - interval '7 days' + $2::pg_catalog.int4 * interval '12 hours'
-   AND heartbeat_timestamp <= CASE WHEN $2::pg_catalog.int4 >= 13 THEN 'infinity'::pg_catalog.timestamptz
+   AND heartbeat_timestamp <= CASE WHEN $3::pg_catalog.bool THEN 'infinity'::pg_catalog.timestamptz
                                    ELSE $1::pg_catalog.timestamptz - interval '7 days'
                                         + ($2::pg_catalog.int4 + 1) * interval '12 hours' END
  GROUP BY 1, 2

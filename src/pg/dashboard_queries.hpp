@@ -11,7 +11,7 @@ namespace pf::pg::dashq {
 // (30 days): refreshed every few minutes, in steps of one query per turn of
 // the worker's loop (kSlowBounds, kSlowSlots x kSlowChunks, kSlowFinal), so a
 // request waits behind one step at most.
-constexpr int kSlowChunks = 14;  // 12 hours of the 7 days each (kSlowSlots)
+constexpr int kSlowChunks = 14;  // 12 hours of the 7 days each (kSlowSlots): 14 x 12 h = 7 days
 extern const char* const kSlowBounds;
 extern const char* const kSlowSlots;
 extern const char* const kSlowFinal;

@@ -357,9 +357,10 @@ void bounds_step(void* arg) {
 void slots_step(void* arg) {
     auto* c = static_cast<SlotChunk*>(arg);
     XactReadOnly = true;
-    Oid types[2] = {TIMESTAMPTZOID, INT4OID};
-    Datum values[2] = {TimestampTzGetDatum(c->now), Int32GetDatum(c->index)};
-    int rc = SPI_execute_with_args(dashq::kSlowSlots, 2, types, values, nullptr, true, 0);
+    Oid types[3] = {TIMESTAMPTZOID, INT4OID, BOOLOID};
+    Datum values[3] = {TimestampTzGetDatum(c->now), Int32GetDatum(c->index),
+                       BoolGetDatum(c->index == dashq::kSlowChunks - 1)};
+    int rc = SPI_execute_with_args(dashq::kSlowSlots, 3, types, values, nullptr, true, 0);
     if (rc != SPI_OK_SELECT) elog(ERROR, "dashboard slots query failed: %s", SPI_result_code_string(rc));
     c->rows = static_cast<PlainSlot*>(calloc(SPI_processed + 1, sizeof(PlainSlot)));
     if (c->rows == nullptr) elog(ERROR, "out of memory");

@@ -140,6 +140,34 @@ SELECT service_name || ' ' ||
 echo "# uptime (service d1 d7): $(tr '\n' ';' <<<"$got")"
 is "$got" "$want" "uptime per service equals the single-statement computation at the same moment"
 ok "some slots were ERROR (uptime below 1) and one service has no last day" bash -c "grep -q '^e2e-up-a 0.9' <<<'$got' && grep -q '^e2e-up-b null 0.' <<<'$got'"
+# The timeline (latest 50 changes of a slot's worst status, all services) as
+# the health page shows it, our services' rows against the single statement.
+got=$(curl -s "$base/" | perl -CS -Mutf8 -ne 'binmode STDOUT, ":utf8";
+  print "$1|$2|$3|$4\n" while m{<tr><td>([^<]*)</td><td>(e2e-up-[ab])</td><td>([^<]*)</td><td>([^<]*)</td></tr>}g')
+want=$(sql "WITH s AS MATERIALIZED (
+    SELECT service_name, floor(date_part('epoch', heartbeat_timestamp) / 180) AS slot,
+           max(CASE status WHEN 'ERROR' THEN 2 WHEN 'WARNING' THEN 1 ELSE 0 END) AS worst, min(heartbeat_timestamp) AS first
+      FROM photofactory.system_status_history
+     WHERE heartbeat_timestamp > '$at'::timestamptz - interval '7 days' AND heartbeat_timestamp <= '$at'::timestamptz
+     GROUP BY 1, 2
+), c AS (
+    SELECT *, lag(worst) OVER (PARTITION BY service_name ORDER BY slot) AS prev FROM s
+), shown AS (
+    SELECT c.service_name, c.prev, c.worst, x.heartbeat_timestamp AS ts, x.current_task
+      FROM (SELECT * FROM c WHERE prev IS DISTINCT FROM worst ORDER BY first DESC LIMIT 50) c
+      CROSS JOIN LATERAL (SELECT h.heartbeat_timestamp, h.current_task FROM photofactory.system_status_history h
+           WHERE h.service_name = c.service_name AND h.heartbeat_timestamp >= c.first
+             AND h.heartbeat_timestamp < c.first + interval '3 minutes'
+             AND h.status = (ARRAY['OK', 'WARNING', 'ERROR'])[c.worst + 1]
+           ORDER BY h.heartbeat_timestamp LIMIT 1) x
+)
+SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS') || '|' || service_name || '|' ||
+       COALESCE((ARRAY['OK', 'WARNING', 'ERROR'])[prev + 1], '(first)') || ' → ' || (ARRAY['OK', 'WARNING', 'ERROR'])[worst + 1]
+       || '|' || current_task
+  FROM shown WHERE service_name LIKE 'e2e-up-%' ORDER BY ts DESC")
+echo "# timeline rows of e2e-up-*: $(wc -l <<<"$got")"
+ok "the timeline shows our services' changes" test "$(wc -l <<<"$got")" -ge 40
+is "$got" "$want" "the health page's timeline equals the single-statement computation at the same moment"
 ok "the slow refresh ran in steps (its longest step < the whole)" perl -e '
   my %m = map { /^(\S+) (\S+)$/ ? ($1, $2) : () } split /\n/, $ARGV[0];
   my ($step, $all) = map { $m{"photofactory_dashboard_refresh_${_}{stats=\"slow\"}"} } qw(step_seconds seconds);
