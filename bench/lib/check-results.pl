@@ -61,6 +61,8 @@ for my $k (qw(jpeg heic video big)) {
 push @problems, "thumbnails: $_: no vipsthumbnail baseline" for grep { !($th->{$_} && $th->{$_}{vips} && $th->{$_}{vips}{per_core_files_s}) } qw(jpeg heic);
 push @problems, 'thumbnails: jpeg: no convert baseline' unless $th->{jpeg} && $th->{jpeg}{convert} && $th->{jpeg}{convert}{per_core_files_s};
 push @problems, 'thumbnails: no peak RSS' unless $r->{thumbnails}{peak_vm_hwm_mb};
+push @problems, 'dashboard: no refresh step timings' unless $d->{refresh_slow} && defined $d->{refresh_slow}{step_max_ms};
+push @problems, 'dashboard: no prober requests during the refreshes' unless $d->{probe} && $d->{probe}{requests};
 push @problems, "failure: $_" for @{ $r->{failures} || [] };
 if (@problems) { print "not ok - $_\n" for @problems; exit 1; }
 printf "ok - %s: 3 corpora x %s librarian settings, %d latency samples, %d ledger queries, %d dashboard routes\n",

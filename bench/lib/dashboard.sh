@@ -7,8 +7,9 @@
 # header (from the access handler's entry to the response queued: routing,
 # queries, rendering); curl's time to first byte is recorded beside it. The
 # loop's refreshes of its cached figures (every 30 s / 5 min, and on reload)
-# hold up any request that arrives meanwhile: they are timed too, from
-# /metrics, forcing them with pg_reload_conf(). Sourced by bench/run.sh.
+# run in steps that hold up any request arriving meanwhile: they are timed
+# too (whole refresh and longest step, from /metrics, forced with
+# pg_reload_conf()), with a prober's requests during them. Sourced by bench/run.sh.
 
 bench_dashboard_defaults() {
   if [ "${quick:-0}" = 1 ]; then
@@ -98,8 +99,19 @@ bench_dashboard_phase() {
   local curated
   curated=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_curated AND id = ANY ('{$(IFS=,; echo "${ids[*]}")}'::uuid[])")
 
-  # The cached figures' refreshes, forced by reloads.
-  local fast="" slow="" before after m
+  # The cached figures' refreshes, forced by reloads. They run in steps, one
+  # query per turn of the loop: /metrics gives each refresh's total work and
+  # its longest step (the longest a request can wait behind it). Meanwhile a
+  # prober sends requests back to back over keep-alive connections; the time
+  # to first byte of each is the wait behind a step plus its own ~1 ms.
+  local probe=$RUN/dashboard-probe.txt stop=$RUN/dashboard-probe.stop probe_pid
+  rm -f "$stop"
+  (
+    urls=(); for i in $(seq 1 20); do urls+=(-o /dev/null "$base/api/status"); done
+    while [ ! -e "$stop" ]; do curl -s -w '%{time_starttransfer}\n' "${urls[@]}"; done
+  ) >"$probe" &
+  probe_pid=$!
+  local fast="" slow="" fast_step="" slow_step="" before after m
   for i in $(seq 1 "$PF_BENCH_DASHBOARD_REFRESHES"); do
     before=$(curl -s "$base/metrics" | sed -n 's/^photofactory_dashboard_refreshes_total{stats="slow"} //p')
     pf_psql "$CL" -d postgres -X -q -c "SELECT pg_reload_conf()" >/dev/null
@@ -111,9 +123,15 @@ bench_dashboard_phase() {
     done
     fast+=" $(sed -n 's/^photofactory_dashboard_refresh_seconds{stats="fast"} //p' <<<"$m")"
     slow+=" $(sed -n 's/^photofactory_dashboard_refresh_seconds{stats="slow"} //p' <<<"$m")"
+    fast_step+=" $(sed -n 's/^photofactory_dashboard_refresh_step_seconds{stats="fast"} //p' <<<"$m")"
+    slow_step+=" $(sed -n 's/^photofactory_dashboard_refresh_step_seconds{stats="slow"} //p' <<<"$m")"
   done
+  touch "$stop"; wait "$probe_pid"
+  local probe_ms
+  probe_ms=$(awk 'NF { printf "%s%.3f", (n++ ? " " : ""), $1 * 1000 }' "$probe")
   bench_record section=dashboard_load days="$days" history_rows="$rows" t_start="$t0" t_end="$t1" \
-    curated="$curated" curation_requests="${#ids[@]}" refresh_fast_s="${fast# }" refresh_slow_s="${slow# }"
+    curated="$curated" curation_requests="${#ids[@]}" refresh_fast_s="${fast# }" refresh_slow_s="${slow# }" \
+    refresh_fast_step_s="${fast_step# }" refresh_slow_step_s="${slow_step# }" probe_ttfb_ms="$probe_ms"
 }
 
 # bench_dashboard_record NAME PATH CURL_LINES: drops the first (warm-up) line.

@@ -171,7 +171,11 @@ if (my ($d) = grep { $_->{section} eq 'dashboard_load' } @raw) {
     for my $k (qw(fast slow)) {
         my $v = $ms->($d->{"refresh_${k}_s"});
         $dash{"refresh_$k"} = { runs => scalar @$v, median_ms => r2($med->(@$v), 1), max_ms => @$v ? r2(max(@$v), 1) : undef };
+        my $st = $ms->($d->{"refresh_${k}_step_s"});
+        @{ $dash{"refresh_$k"} }{qw(step_median_ms step_max_ms)} = (r2($med->(@$st), 1), @$st ? r2(max(@$st), 1) : undef);
     }
+    my @pr = split ' ', $d->{probe_ttfb_ms} // '';
+    $dash{probe} = { requests => scalar @pr, ttfb_median_ms => r2($med->(@pr), 2), ttfb_max_ms => @pr ? r2(max(@pr), 2) : undef };
     for my $r (grep { $_->{section} eq 'dashboard' } @raw) {
         my @sv = split ' ', $r->{server_ms} // '';
         my @tt = split ' ', $r->{ttfb_ms} // '';
@@ -296,6 +300,13 @@ sub target {
     my $hwm = $thumbs{peak_vm_hwm_mb};
     target('thumbs_rss', sprintf('thumbnails: peak RSS (VmHWM) per thumbnailer < 256 MB (incl. a %s MP JPEG)', $thumbs{big_megapixels} // '?'),
            $hwm, defined $hwm ? sprintf('%.1f MB', $hwm) : '-', defined $hwm && $hwm < 256);
+    my ($fs, $ss) = map { $dash{"refresh_$_"} && $dash{"refresh_$_"}{step_max_ms} } qw(fast slow);
+    my $sw = defined $fs && defined $ss ? max($fs, $ss) : undef;
+    target('dashboard_refresh_wait', 'dashboard: no request waits 100 ms behind a refresh of the cached figures (longest step)',
+           $sw, defined $sw ? sprintf('longest step %.1f ms (fast %.1f, slow %.1f; whole slow refresh %s ms); prober ttfb max %s ms of %d',
+                                      $sw, $fs, $ss, $dash{refresh_slow}{max_ms} // '?', $dash{probe}{ttfb_max_ms} // '?',
+                                      $dash{probe}{requests} // 0) : '-',
+           defined $sw && $sw < 100);
 }
 
 my @failures = map { "$_->{phase}: $_->{message}" } grep { $_->{section} eq 'failure' } @raw;
@@ -395,9 +406,14 @@ if (%dash) {
             map({ defined $_ ? sprintf('%.2f', $_) : '-' } $r->{server_median_ms}, $r->{server_max_ms}, $r->{ttfb_median_ms}, $r->{ttfb_max_ms}),
             !defined $r->{server_max_ms} ? '-' : $r->{server_max_ms} < 100 ? 'PASS' : 'FAIL';
     }
-    printf "  cached figures, refreshed by the loop (holds up requests meanwhile): fast median %s / max %s ms, slow median %s / max %s ms (%d runs)\n\n",
+    printf "  cached figures, refreshed by the loop in steps (all steps): fast median %s / max %s ms, slow median %s / max %s ms (%d runs)\n",
         map({ $_ // '-' } $dash{refresh_fast}{median_ms}, $dash{refresh_fast}{max_ms}, $dash{refresh_slow}{median_ms}, $dash{refresh_slow}{max_ms}),
         $dash{refresh_slow}{runs} // 0;
+    printf "  longest step (a request's longest wait behind a refresh): fast median %s / max %s ms, slow median %s / max %s ms;"
+         . " prober during the refreshes: %d requests, ttfb median %s / max %s ms\n\n",
+        map({ $_ // '-' } $dash{refresh_fast}{step_median_ms}, $dash{refresh_fast}{step_max_ms},
+            $dash{refresh_slow}{step_median_ms}, $dash{refresh_slow}{step_max_ms}),
+        $dash{probe}{requests} // 0, map({ $_ // '-' } $dash{probe}{ttfb_median_ms}, $dash{probe}{ttfb_max_ms});
 }
 backup_table(\%backup);
 if ($thumbs{kinds}) {

@@ -133,11 +133,32 @@ std::string pct(double v) { return v < 0 ? "\xE2\x80\x94" : fmt("%.1f", v * 100)
 
 }  // namespace
 
+namespace {
+// Objects merge key by key, at every depth (the fast refresh's steps each
+// bring part of "pending"); anything else in b replaces a's value.
+void merge_into(json& x, const json& y) {
+    for (auto it = y.begin(); it != y.end(); ++it) {
+        auto mine = x.find(it.key());
+        if (mine != x.end() && mine->is_object() && it->is_object())
+            merge_into(*mine, *it);
+        else
+            x[it.key()] = *it;
+    }
+}
+}  // namespace
+
 std::string merge_json(const std::string& a, const std::string& b) {
     json x = parse(a);
     json y = parse(b);
-    for (auto it = y.begin(); it != y.end(); ++it) x[it.key()] = it.value();
+    merge_into(x, y);
     return x.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void pending_counts(const std::string& text, double out[4]) {
+    json j = parse(text);
+    const json p = j.value("pending", json::object());
+    const char* names[4] = {"geocoding", "thumbnails", "curation", "backup"};
+    for (int i = 0; i < 4; i++) out[i] = p.is_object() ? num(p, names[i]) : 0;
 }
 
 const char* colour_for_age(double a) { return a <= 60 ? "green" : a <= 180 ? "yellow" : "red"; }
@@ -397,11 +418,19 @@ std::string render_metrics(const std::string& text) {
     // one holds up every request that arrives meanwhile.
     const json refresh = j.value("refresh", json::object());
     out += "# HELP photofactory_dashboard_refresh_seconds How long the dashboard's last refresh of its cached "
-           "figures took (fast: queues, every 30 s; slow: uptime, timeline, daily counts, every 5 min).\n"
+           "figures took, all steps (fast: queues, every 30 s; slow: uptime, timeline, daily counts, every 5 min).\n"
            "# TYPE photofactory_dashboard_refresh_seconds gauge\n";
     for (const char* k : {"fast", "slow"})
         out += std::string("photofactory_dashboard_refresh_seconds{stats=\"") + k + "\"} " +
                fmt("%.6f", num(refresh, (std::string(k) + "_ms").c_str()) / 1000.0) + "\n";
+    // A refresh runs in steps of one query per turn of the loop: its longest
+    // step is the longest a request can wait behind it.
+    out += "# HELP photofactory_dashboard_refresh_step_seconds Longest single step of the last refresh "
+           "(the longest a request waited behind it).\n"
+           "# TYPE photofactory_dashboard_refresh_step_seconds gauge\n";
+    for (const char* k : {"fast", "slow"})
+        out += std::string("photofactory_dashboard_refresh_step_seconds{stats=\"") + k + "\"} " +
+               fmt("%.6f", num(refresh, (std::string(k) + "_step_ms").c_str()) / 1000.0) + "\n";
     out += "# HELP photofactory_dashboard_refreshes_total Refreshes of the dashboard's cached figures.\n"
            "# TYPE photofactory_dashboard_refreshes_total counter\n";
     for (const char* k : {"fast", "slow"})
@@ -427,6 +456,13 @@ std::string render_api_status(const std::string& text) {
     out["assets"] = num(j, "assets");
     out["assets_with_errors"] = num(j, "errors_total");
     out["ingested_last_hour"] = num(j, "ingested_1h");
+    // Uptime as the health page shows it (share of 3-minute slots not ERROR),
+    // with the moment it was computed for (figures are refreshed every 5 min).
+    json uptime = json::array();
+    for (const auto& u : arr(j, "uptime"))
+        uptime.push_back({{"service", s(u, "name")}, {"d1", u.value("d1", json())}, {"d7", u.value("d7", json())}});
+    out["uptime"] = uptime;
+    out["uptime_at"] = j.value("uptime_at", json());
     out["catalog"] = {{"ready", true}};
     return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }

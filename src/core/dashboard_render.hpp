@@ -39,9 +39,14 @@ std::string render_api_waiting(const std::string& reason);      // JSON, catalog
 // The one stylesheet (served as /static/style.css: the CSP forbids inline styles).
 const std::string& stylesheet();
 
-// Merges two JSON objects (keys of `b` win) into one JSON text; the glue
-// combines a page's live query with the cached statistics this way.
+// Merges two JSON objects (keys of `b` win; nested objects merge key by key)
+// into one JSON text; the glue combines a page's live query with the cached
+// statistics, and the fast refresh's steps, this way.
 std::string merge_json(const std::string& a, const std::string& b);
+
+// The four queue depths of a fast refresh's "pending" object (geocoding,
+// thumbnails, curation, backup; 0 when absent), for the trend samples.
+void pending_counts(const std::string& text, double out[4]);
 
 // Seed thresholds: green <= 60 s since the last heartbeat, yellow <= 180 s, red beyond.
 const char* colour_for_age(double age_seconds);

@@ -8,11 +8,18 @@
 namespace pf::pg::dashq {
 
 // Every 3-minute-slot uptime and status-change timeline (7 days), daily counts
-// (30 days): refreshed every few minutes, never while a request waits.
-extern const char* const kSlowStats;
+// (30 days): refreshed every few minutes, in steps of one query per turn of
+// the worker's loop (kSlowBounds, kSlowSlots x kSlowChunks, kSlowFinal), so a
+// request waits behind one step at most.
+constexpr int kSlowChunks = 14;  // 12 hours of the 7 days each (kSlowSlots): 14 x 12 h = 7 days
+extern const char* const kSlowBounds;
+extern const char* const kSlowSlots;
+extern const char* const kSlowFinal;
 // Queue depths (exact up to kCap, then "kCap+"), errors, inbox states, sizes:
-// refreshed every 30 s.
-extern const char* const kFastStats;
+// refreshed every 30 s, one query per turn of the loop; each returns a JSON
+// object, merged in order.
+constexpr int kFastSteps = 5;
+extern const char* const kFastStats[kFastSteps];
 // Live part of the health page, /api/status and /metrics.
 extern const char* const kServices;
 // Recent photos: $1 uuid (NULL: newest), $2 bool (asset_places exists).

@@ -18,6 +18,7 @@ cleanup() {
   sql "ALTER SYSTEM RESET photofactory.dashboard_auth" >/dev/null 2>&1
   sql "SELECT pg_reload_conf()" >/dev/null 2>&1
   sql "DELETE FROM photofactory.system_status WHERE service_name IN ('e2e-yellow', 'e2e-red')" >/dev/null 2>&1
+  sql "DELETE FROM photofactory.system_status_history WHERE service_name LIKE 'e2e-up-%'" >/dev/null 2>&1
 }
 trap cleanup EXIT
 reload() { sql "SELECT pg_reload_conf()" >/dev/null; }
@@ -95,6 +96,84 @@ ok "/api/status is JSON listing the services" bash -c \
   "curl -s $base/api/status | perl -MJSON::PP -e 'my \$j = decode_json(join q(), <STDIN>); exit !(grep { \$_->{service} eq q(dashboard) } @{\$j->{services}})'"
 ok "/metrics in Prometheus text format" bash -c \
   "curl -s $base/metrics | grep -q '^photofactory_service_up{service=\"dashboard\"} 1$'"
+# Uptime: the worker merges 3-minute slots from 12-hour chunks of history, one
+# query per turn of its loop; its figures must equal the single statement it
+# replaced, run at the same moment (uptime_at). Two services of our own with
+# static history: one from 8 days back (the 7-day window cuts it) with ERROR
+# and WARNING episodes, one with nothing in the last day (d1 null).
+sql "INSERT INTO photofactory.system_status_history (service_name, status, current_task, heartbeat_timestamp)
+     SELECT 'e2e-up-a', CASE WHEN g % 700 < 9 THEN 'ERROR' WHEN g % 300 < 3 THEN 'WARNING' ELSE 'OK' END, 'beat ' || g,
+            now() - interval '8 days' + g * interval '30 seconds' + interval '0.7 seconds'
+       FROM generate_series(0, 8 * 2880 - 4) g
+     UNION ALL
+     SELECT 'e2e-up-b', CASE WHEN g % 100 < 10 THEN 'ERROR' ELSE 'OK' END, 'beat ' || g,
+            now() - interval '3 days' + g * interval '31 seconds'
+       FROM generate_series(0, 2700) g" >/dev/null
+metric() { curl -s "$base/metrics" | sed -n "s/^$1 //p"; }
+runs=$(metric 'photofactory_dashboard_refreshes_total{stats="slow"}')
+reload
+ok "a forced slow refresh completes" wait_for 30 bash -c \
+  "[ \"\$(curl -s $base/metrics | sed -n 's/^photofactory_dashboard_refreshes_total{stats=\"slow\"} //p')\" -gt '${runs:-0}' ]"
+api=$(curl -s "$base/api/status")
+at=$(perl -MJSON::PP -e 'print decode_json(join q(), <STDIN>)->{uptime_at} // q()' <<<"$api")
+ok "/api/status says when its uptime was computed ($at)" test -n "$at"
+got=$(perl -MJSON::PP -e 'for (@{decode_json(join q(), <STDIN>)->{uptime}}) { next unless $_->{service} =~ /^e2e-up-/;
+        printf "%s %s %s\n", $_->{service}, map { defined $_ ? sprintf("%.12f", $_) : "null" } $_->{d1}, $_->{d7} }' <<<"$api")
+want=$(sql "WITH s AS (
+    SELECT service_name, floor(date_part('epoch', heartbeat_timestamp) / 180) AS slot,
+           bool_or(status <> 'ERROR') AS good, min(heartbeat_timestamp) AS first
+      FROM photofactory.system_status_history
+     WHERE heartbeat_timestamp > '$at'::timestamptz - interval '7 days' AND service_name LIKE 'e2e-up-%'
+     GROUP BY 1, 2
+), up AS (
+    SELECT service_name,
+           count(*) FILTER (WHERE good AND first > '$at'::timestamptz - interval '1 day') AS good1,
+           count(*) FILTER (WHERE good) AS good7,
+           min(first) FILTER (WHERE first > '$at'::timestamptz - interval '1 day') AS first1, min(first) AS first7
+      FROM s GROUP BY service_name
+)
+SELECT service_name || ' ' ||
+       CASE WHEN first1 IS NULL THEN 'null' ELSE to_char(LEAST(1.0, good1 /
+            GREATEST(1.0, ceil(date_part('epoch', '$at'::timestamptz - first1) / 180))), 'FM0.000000000000') END || ' ' ||
+       to_char(LEAST(1.0, good7 / GREATEST(1.0, ceil(date_part('epoch', '$at'::timestamptz - first7) / 180))), 'FM0.000000000000')
+  FROM up ORDER BY service_name")
+echo "# uptime (service d1 d7): $(tr '\n' ';' <<<"$got")"
+is "$got" "$want" "uptime per service equals the single-statement computation at the same moment"
+ok "some slots were ERROR (uptime below 1) and one service has no last day" bash -c "grep -q '^e2e-up-a 0.9' <<<'$got' && grep -q '^e2e-up-b null 0.' <<<'$got'"
+# The timeline (latest 50 changes of a slot's worst status, all services) as
+# the health page shows it, our services' rows against the single statement.
+got=$(curl -s "$base/" | perl -CS -Mutf8 -ne 'binmode STDOUT, ":utf8";
+  print "$1|$2|$3|$4\n" while m{<tr><td>([^<]*)</td><td>(e2e-up-[ab])</td><td>([^<]*)</td><td>([^<]*)</td></tr>}g')
+want=$(sql "WITH s AS MATERIALIZED (
+    SELECT service_name, floor(date_part('epoch', heartbeat_timestamp) / 180) AS slot,
+           max(CASE status WHEN 'ERROR' THEN 2 WHEN 'WARNING' THEN 1 ELSE 0 END) AS worst, min(heartbeat_timestamp) AS first
+      FROM photofactory.system_status_history
+     WHERE heartbeat_timestamp > '$at'::timestamptz - interval '7 days' AND heartbeat_timestamp <= '$at'::timestamptz
+     GROUP BY 1, 2
+), c AS (
+    SELECT *, lag(worst) OVER (PARTITION BY service_name ORDER BY slot) AS prev FROM s
+), shown AS (
+    SELECT c.service_name, c.prev, c.worst, x.heartbeat_timestamp AS ts, x.current_task
+      FROM (SELECT * FROM c WHERE prev IS DISTINCT FROM worst ORDER BY first DESC LIMIT 50) c
+      CROSS JOIN LATERAL (SELECT h.heartbeat_timestamp, h.current_task FROM photofactory.system_status_history h
+           WHERE h.service_name = c.service_name AND h.heartbeat_timestamp >= c.first
+             AND h.heartbeat_timestamp < c.first + interval '3 minutes'
+             AND h.status = (ARRAY['OK', 'WARNING', 'ERROR'])[c.worst + 1]
+           ORDER BY h.heartbeat_timestamp LIMIT 1) x
+)
+SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS') || '|' || service_name || '|' ||
+       COALESCE((ARRAY['OK', 'WARNING', 'ERROR'])[prev + 1], '(first)') || ' → ' || (ARRAY['OK', 'WARNING', 'ERROR'])[worst + 1]
+       || '|' || current_task
+  FROM shown WHERE service_name LIKE 'e2e-up-%' ORDER BY ts DESC")
+echo "# timeline rows of e2e-up-*: $(wc -l <<<"$got")"
+ok "the timeline shows our services' changes" test "$(wc -l <<<"$got")" -ge 40
+is "$got" "$want" "the health page's timeline equals the single-statement computation at the same moment"
+ok "the slow refresh ran in steps (its longest step < the whole)" perl -e '
+  my %m = map { /^(\S+) (\S+)$/ ? ($1, $2) : () } split /\n/, $ARGV[0];
+  my ($step, $all) = map { $m{"photofactory_dashboard_refresh_${_}{stats=\"slow\"}"} } qw(step_seconds seconds);
+  exit !(defined $step && $step > 0 && $step < $all)' "$(curl -s "$base/metrics")"
+sql "DELETE FROM photofactory.system_status_history WHERE service_name LIKE 'e2e-up-%'" >/dev/null
+
 is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/")" 405 "POST to a read-only page: 405"
 ok "strict Content-Security-Policy on pages" bash -c \
   "curl -sI $base/ | grep -qi \"^content-security-policy: default-src 'none'\""

@@ -157,10 +157,13 @@ TEST(DashboardRender, MetricsAndApi) {
                                         {"name": "backup", "status": "ERROR", "age_s": 5}],
                            "pending": {"geocoding": 3, "thumbnails": 0, "curation": 7, "backup": 1},
                            "assets": 11, "errors_total": 2, "errors": [{"id": "x"}], "ingested_1h": 4,
-                           "refresh": {"fast_ms": 12.5, "slow_ms": 250, "fast_runs": 3, "slow_runs": 1}})";
+                           "uptime": [{"name": "backup", "d1": null, "d7": 0.5}], "uptime_at": "2026-11-30T08:00:00.000001+00",
+                           "refresh": {"fast_ms": 12.5, "slow_ms": 250, "fast_runs": 3, "slow_runs": 1,
+                                       "fast_step_ms": 12.5, "slow_step_ms": 31.25}})";
     std::string m = render_metrics(json);
     EXPECT_NE(m.find("photofactory_dashboard_refresh_seconds{stats=\"slow\"} 0.250000\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_dashboard_refreshes_total{stats=\"fast\"} 3\n"), std::string::npos);
+    EXPECT_NE(m.find("photofactory_dashboard_refresh_step_seconds{stats=\"slow\"} 0.031250\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_service_up{service=\"lib\\\"rarian\"} 1\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_service_up{service=\"backup\"} 0\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_queue_pending{queue=\"curation\"} 7\n"), std::string::npos);
@@ -173,6 +176,8 @@ TEST(DashboardRender, MetricsAndApi) {
     EXPECT_NE(m.find("photofactory_assets_with_errors 2\n"), std::string::npos);
     EXPECT_NE(m.find("photofactory_catalog_ready 1\n"), std::string::npos);
     EXPECT_NE(api.find("\"catalog\":{\"ready\":true}"), std::string::npos);
+    EXPECT_NE(api.find("\"uptime\":[{\"d1\":null,\"d7\":0.5,\"service\":\"backup\"}]"), std::string::npos);
+    EXPECT_NE(api.find("\"uptime_at\":\"2026-11-30T08:00:00.000001+00\""), std::string::npos);
 }
 
 // A library newer than the database's catalog: the pages say why, escaped,
@@ -254,4 +259,14 @@ TEST(OpenBeneath, RefusesEscapesAndLinks) {
 TEST(DashboardRender, MergeJson) {
     EXPECT_EQ(merge_json(R"({"a":1,"b":2})", R"({"b":3,"c":[1]})"), R"({"a":1,"b":3,"c":[1]})");
     EXPECT_THROW(merge_json("{}", "[1]"), pf::Error);
+    // The fast refresh's steps each bring part of "pending".
+    EXPECT_EQ(merge_json(R"({"pending":{"geocoding":1,"thumbnails":2},"x":{"a":1}})",
+                         R"({"pending":{"curation":3,"thumbnails":4},"x":5})"),
+              R"({"pending":{"curation":3,"geocoding":1,"thumbnails":4},"x":5})");
+    // Trend samples come from "pending" only, never from an error message quoting a key.
+    double c[4];
+    pending_counts(R"({"errors":[{"message":"\"geocoding\": 99"}],"pending":{"geocoding":1,"backup":4}})", c);
+    EXPECT_EQ(c[0], 1);
+    EXPECT_EQ(c[1], 0);
+    EXPECT_EQ(c[3], 4);
 }
