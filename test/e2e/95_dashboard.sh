@@ -166,7 +166,9 @@ SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS') || '|' || service_name || '|' ||
        || '|' || current_task
   FROM shown WHERE service_name LIKE 'e2e-up-%' ORDER BY ts DESC")
 echo "# timeline rows of e2e-up-*: $(wc -l <<<"$got")"
-ok "the timeline shows our services' changes" test "$(wc -l <<<"$got")" -ge 40
+# The 50 rows are shared with the cluster's own services, whose start-up
+# changes (a dozen on a loaded machine) take some of them.
+ok "the timeline shows our services' changes" test "$(wc -l <<<"$got")" -ge 25
 is "$got" "$want" "the health page's timeline equals the single-statement computation at the same moment"
 ok "the slow refresh ran in steps (its longest step < the whole)" perl -e '
   my %m = map { /^(\S+) (\S+)$/ ? ($1, $2) : () } split /\n/, $ARGV[0];
