@@ -5,8 +5,11 @@
 //   B. plan     under a per-hash advisory lock decide ingested / duplicate /
 //               rejected, pick a free destination name, and COMMIT an
 //               ingest_journal row naming source and destination
-//   C. move     rename(RENAME_NOREPLACE) or copy+fsync+verify across
-//               filesystems; fsync destination and source folders
+//   C. move     pf::move_no_replace (core/safe_move.hpp) between folder fds
+//               opened from the inbox and storage roots with O_NOFOLLOW:
+//               renameat2(RENAME_NOREPLACE) once the source's device, inode,
+//               size and mtime still match what was read, or copy+fsync+verify
+//               across filesystems; fsync destination and source folders
 //   D. finish   one transaction: media_assets row + inbox_events row, journal
 //               row deleted
 // A crash before B's commit leaves the file in the inbox; between B and D,
