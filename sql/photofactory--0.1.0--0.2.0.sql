@@ -660,6 +660,47 @@ CREATE TRIGGER media_assets_guard_update
                        OPERATOR(pg_catalog.=) 'on'::pg_catalog.text))
     EXECUTE FUNCTION photofactory._media_assets_guard();
 -- ---------------------------------------------------------------------------
+-- 4a-iii. CHECKs that cost what they check (issue #16, geocoder throughput).
+-- PostgreSQL re-checks every CHECK of a row on every UPDATE of it, so each
+-- service's mark paid for media_assets' three expensive ones: a call of
+-- is_valid_location() with its own search_path (never inlined: a GUC save and
+-- restore per row) and two regular expressions. Same rules, cheaper forms:
+-- is_valid_location() loses its SET and becomes inlinable -- its body now
+-- names the schema of every function, operator and type, so the caller's
+-- search_path cannot change it (pgTAP 60_safety checks this with a hostile
+-- search_path) -- and the hash and zone checks are written without regular
+-- expressions. The ADDs validate every existing row once.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION photofactory.is_valid_location(loc jsonb)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+    SELECT CASE
+        WHEN loc IS NULL
+          OR pg_catalog.jsonb_typeof(loc) OPERATOR(pg_catalog.<>) 'object'::pg_catalog.text THEN false
+        WHEN ((loc OPERATOR(pg_catalog.-) 'lat'::pg_catalog.text) OPERATOR(pg_catalog.-) 'lon'::pg_catalog.text)
+             OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb THEN false
+        WHEN pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text) IS NULL
+          OR pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text)
+             OPERATOR(pg_catalog.<>) 'number'::pg_catalog.text
+          OR pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text) IS NULL
+          OR pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text)
+             OPERATOR(pg_catalog.<>) 'number'::pg_catalog.text THEN false
+        ELSE pg_catalog.numeric_ge(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text), '-90'::pg_catalog.numeric)
+         AND pg_catalog.numeric_le(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text), '90'::pg_catalog.numeric)
+         AND pg_catalog.numeric_ge(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text), '-180'::pg_catalog.numeric)
+         AND pg_catalog.numeric_le(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text), '180'::pg_catalog.numeric)
+    END
+$fn$;
+ALTER TABLE photofactory.media_assets
+    DROP CONSTRAINT media_assets_file_hash_check,
+    DROP CONSTRAINT media_assets_time_zone_check,
+    ADD CONSTRAINT media_assets_file_hash_check
+        CHECK (length(file_hash) = 64 AND ltrim(file_hash, '0123456789abcdef') = ''),
+    ADD CONSTRAINT media_assets_time_zone_check
+        CHECK (time_zone IN ('file', 'paired')
+               OR time_zone LIKE 'gps:_%' OR time_zone LIKE 'default:_%' OR time_zone LIKE 'paired:_%');
+-- ---------------------------------------------------------------------------
 -- 4.b Backup (issue #14): verified copies on every backup target
 -- ---------------------------------------------------------------------------
 -- The `backup` worker (src/pg/backup_worker.cpp) copies each stored original

@@ -32,18 +32,36 @@ $roles$;
 -- The CASE fixes the evaluation order: the numeric casts only run once both
 -- values are known to be JSON numbers, so a bad shape yields false, not a cast
 -- error. Returns false (not NULL) for SQL NULL; the CHECK allows NULL itself.
+--
+-- The one function of the extension without a pinned search_path, on purpose:
+-- media_assets' CHECK re-runs it on every INSERT and every UPDATE of a row (each
+-- service's mark), and a function with SET is never inlined -- each call paid a
+-- GUC save and restore, 12 % of the geocoder's CPU. Without SET the planner
+-- inlines the body into the CHECK. Inlining parses the body under the caller's
+-- search_path, so nothing in it is looked up there: every function, operator
+-- and type is written with its schema (no BETWEEN, IS DISTINCT FROM or
+-- unqualified casts, which resolve operators by search_path). pgTAP
+-- 60_safety proves both: it is inlined, and a hostile search_path that shadows
+-- every name in it changes no answer.
 CREATE FUNCTION photofactory.is_valid_location(loc jsonb)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, photofactory, pg_temp
 AS $fn$
     SELECT CASE
-        WHEN loc IS NULL OR jsonb_typeof(loc) <> 'object' THEN false
-        WHEN (loc - 'lat' - 'lon') <> '{}'::jsonb THEN false
-        WHEN jsonb_typeof(loc -> 'lat') IS DISTINCT FROM 'number'
-          OR jsonb_typeof(loc -> 'lon') IS DISTINCT FROM 'number' THEN false
-        ELSE (loc -> 'lat')::numeric BETWEEN -90 AND 90
-         AND (loc -> 'lon')::numeric BETWEEN -180 AND 180
+        WHEN loc IS NULL
+          OR pg_catalog.jsonb_typeof(loc) OPERATOR(pg_catalog.<>) 'object'::pg_catalog.text THEN false
+        WHEN ((loc OPERATOR(pg_catalog.-) 'lat'::pg_catalog.text) OPERATOR(pg_catalog.-) 'lon'::pg_catalog.text)
+             OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb THEN false
+        WHEN pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text) IS NULL
+          OR pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text)
+             OPERATOR(pg_catalog.<>) 'number'::pg_catalog.text
+          OR pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text) IS NULL
+          OR pg_catalog.jsonb_typeof(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text)
+             OPERATOR(pg_catalog.<>) 'number'::pg_catalog.text THEN false
+        ELSE pg_catalog.numeric_ge(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text), '-90'::pg_catalog.numeric)
+         AND pg_catalog.numeric_le(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lat'::pg_catalog.text), '90'::pg_catalog.numeric)
+         AND pg_catalog.numeric_ge(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text), '-180'::pg_catalog.numeric)
+         AND pg_catalog.numeric_le(pg_catalog."numeric"(loc OPERATOR(pg_catalog.->) 'lon'::pg_catalog.text), '180'::pg_catalog.numeric)
     END
 $fn$;
 COMMENT ON FUNCTION photofactory.is_valid_location(jsonb) IS
