@@ -36,6 +36,7 @@ push @problems, 'ledger: no query timings' unless @$q;
 push @problems, "ledger: $_->{name}: " . ($_->{error} // 'no execution time') for grep { $_->{error} || !defined $_->{median_ms} } @$q;
 my $g = $r->{geocoder} || {};
 push @problems, 'geocoder: no worker throughput' unless $g->{worker_assets_s};
+push @problems, 'geocoder: no first-pass throughput' unless $g->{first_assets_s};
 push @problems, 'geocoder: no earth_distance lookups' unless $g->{immich_lookups};
 push @problems, "geocoder: $g->{named} of $g->{queued} assets named" if $g->{queued} && $g->{named} != $g->{queued};
 my $d = $r->{dashboard} || {};

@@ -1,8 +1,15 @@
-# The geocoder phase (issue #16), run on the ledger phase's cluster and ledger:
-# loads the real places (scripts/load-places.sh), sends every asset with a
-# location back to the queue (regeocode_all) and times the geocoder worker end
-# to end (claim, k-d tree lookup, asset_places write, mark) until the queue is
-# empty; then, on the same data in the same run, times Immich's lookup: one
+# The geocoder phase (issue #16), run on the ledger phase's cluster and ledger.
+# Two timed passes of the geocoder worker end to end (claim, k-d tree lookup,
+# asset_places write, mark) until the queue is empty:
+#   first  -- a library whose places arrive after its photos: every asset with
+#             a location is pending (regeocode_all before any place is loaded,
+#             then VACUUM, untimed) and has no asset_places row yet; the clock
+#             starts when load-places.sh has committed the places and the
+#             worker is woken (pg_reload_conf), so the k-d tree build counts;
+#   re     -- regeocode_all() of everything again: the same assets with their
+#             asset_places rows present (the INSERT ... ON CONFLICT updates).
+# The 20,000/s target is judged on the first pass, the re-geocoding pass is
+# shown beside it. Then, on the same data in the same run, Immich's lookup: one
 # `earth_box(...) @> ll_to_earth(...) ORDER BY earth_distance(...) LIMIT 1`
 # query per asset over a GiST index (cube + earthdistance, contrib), from a
 # PL/pgSQL loop with a cached plan -- no round trips, no writes: the most
@@ -12,19 +19,29 @@ bench_geocoder_phase() {
   local sample=${PF_BENCH_GEOCODER_SAMPLE:-20000} places_dir t0 t1 n left i
   pf_log "geocoder: places, worker throughput, Immich-style earth_distance lookups"
   places_dir=$(bash "$PF_ROOT/scripts/fetch-places.sh") || { bench_fail geocoder "fetch-places.sh failed"; return 1; }
+  # Every located asset pending, no place loaded yet (the geocoder idles).
+  local first_queued f0 f1
+  bsql -c "SELECT photofactory.regeocode_all()" >/dev/null
+  first_queued=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL")
+  bsql -c "VACUUM photofactory.media_assets" || { bench_fail geocoder "VACUUM failed"; return 1; }
   t0=$EPOCHREALTIME
   PF_PLACES_DIR=$places_dir bash "$PF_ROOT/scripts/load-places.sh" -h "$CL/sock" -p "$(cat "$CL/port")" -U postgres \
     -d "$BENCH_DB" >/dev/null || { bench_fail geocoder "load-places.sh failed"; return 1; }
   t1=$EPOCHREALTIME
+  bsql -c "SELECT pg_reload_conf()" >/dev/null
+  f0=$EPOCHREALTIME
   local places
   places=$(bsql -c "SELECT place_count FROM photofactory.places_dataset")
-  # The ledger's own pending assets first (and the index build), untimed.
-  for i in $(seq 1 600); do
+  # First pass, timed like the second one below.
+  while :; do
     left=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL")
     [ "$left" = 0 ] && break
-    sleep 0.2
+    if (( ${EPOCHREALTIME%.*} - ${f0%.*} > PF_BENCH_TIMEOUT )); then
+      bench_fail geocoder "first geocoding timed out ($left left)"; return 1
+    fi
+    sleep 0.05
   done
-  [ "$left" = 0 ] || { bench_fail geocoder "initial queue not drained ($left left)"; return 1; }
+  f1=$EPOCHREALTIME
 
   # Timed: everything again. The queue count is read on the partial index
   # every 50 ms; the end is the first read that finds it empty.
@@ -78,5 +95,5 @@ SQL
   read -r in_n in_found in_s <<<"$(sed -n 's/.*NOTICE:  immich \([0-9]*\) \([0-9]*\) \([0-9.]*\).*/\1 \2 \3/p' <<<"$immich")"
   [ -n "$in_s" ] || { bench_fail geocoder "earth_distance loop failed: $immich"; return 1; }
   bench_record section=geocoder places="$places" load_t_start="$t0" load_t_end="$t1" queued="$queued" \
-    named="$named" t_start="$w0" t_end="$w1" workers=1 immich_lookups="$in_n" immich_found="$in_found" immich_s="$in_s"
+    named="$named" t_start="$w0" t_end="$w1" first_queued="$first_queued" first_t_start="$f0" first_t_end="$f1" workers=1 immich_lookups="$in_n" immich_found="$in_found" immich_s="$in_s"
 }
