@@ -6,8 +6,18 @@
 # usage: sample-inbox.sh DIR
 set -euo pipefail
 dir=$1
-here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir/Pixel" "$dir/iPhone" "$dir/WhatsApp"
+
+# A real two-second H.264 clip (so the thumbnailer has a frame to show) whose
+# container records a UTC capture time, as phones write it; a GPS position
+# goes into the ISO 6709 ©xyz atom phones use, with exactly the given digits.
+video() {  # video FILE "YYYY-MM-DDTHH:MM:SSZ" [lat, lon]
+  local f=$1 when=$2 loc=${3:-} fmt=mp4
+  case $f in *.MOV|*.mov) fmt=mov ;; esac
+  ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=s=320x240:r=10:d=2 -c:v libx264 -preset veryfast \
+    -pix_fmt yuv420p -metadata creation_time="$when" -f "$fmt" "$f"
+  [ -z "$loc" ] || exiftool -q -overwrite_original -UserData:GPSCoordinates="$loc" "$f"
+}
 
 jpeg() {  # jpeg FILE COLOUR [exiftool args...]
   local f=$1 colour=$2; shift 2
@@ -24,14 +34,14 @@ jpeg "$dir/Pixel/PXL_20230101_101010123.jpg" gold                               
 jpeg "$dir/WhatsApp/IMG-20220315-WA0001.jpg" plum                                # WhatsApp strips EXIF
 convert -size 80x40 xc:white "$dir/Pixel/screenshot.png"
 touch -d '2021-05-06 07:08:09' "$dir/Pixel/screenshot.png"                      # only the mtime knows
-perl "$here/make-mp4.pl" "$dir/Pixel/VID_clip.mp4" '2023-08-01 16:30:00' '+48.8584+002.2945/'
+video "$dir/Pixel/VID_clip.mp4" 2023-08-01T16:30:00Z '48.8584, 2.2945'
 cp -p "$dir/iPhone/IMG_0001.JPG" "$dir/WhatsApp/IMG_0001 copy.JPG"                # a duplicate
 printf 'shopping list\n' >"$dir/Pixel/notes.txt"                                 # not a photo
 printf 'half a file' >"$dir/iPhone/.syncthing.IMG_0003.JPG.tmp"                  # still syncing
 # A Live Photo shot at 00:00:30 in Tokyo: the video's container time is UTC
 # (the day before); it must land beside its still, with the still's offset.
 jpeg "$dir/iPhone/IMG_0004.JPG" tomato -DateTimeOriginal='2024:06:02 00:00:30' -OffsetTimeOriginal='+09:00'
-perl "$here/make-mp4.pl" "$dir/iPhone/IMG_0004.MOV" '2024-06-01 15:00:31' '' 0 'qt  '
+video "$dir/iPhone/IMG_0004.MOV" 2024-06-01T15:00:31Z
 printf '<?xml version="1.0"?><plist version="1.0"><dict/></plist>\n' >"$dir/iPhone/IMG_0004.AAE"   # its iOS edit
 # Everything must look settled already.
 find "$dir" -type f ! -name screenshot.png -exec touch -d '-1 minute' {} +
