@@ -1,9 +1,10 @@
 // A JPEG decoded straight to (nearly) the size it is wanted at, through
-// libjpeg-turbo's own API. libvips' shrink-on-load only offers 1/2, 1/4 and
-// 1/8; libjpeg scales its inverse DCT by any M/8, so a 4000 x 3000 photo for a
-// 1440-pixel preview is decoded at 3/8 (1500 x 1125) and the lanczos reduce
-// that follows works on 1.7 instead of 3 megapixels. The entropy decoding of
-// the whole file (most of the cost) is the same at every scale.
+// libjpeg-turbo's own API. libjpeg scales its inverse DCT by any M/8, so a
+// 4000 x 3000 photo for a 1440-pixel preview is decoded at 3/8 (1500 x 1125).
+// libvips 8.14 only shrinks on load by 2, 4 or 8 and, for quality, leaves at
+// least a factor of two to its own resize: it decoded that photo at full size.
+// The entropy decoding of the whole file, most of the cost, is the same at
+// every scale; the IDCT, colour conversion and every later step shrink.
 //
 // Only what libjpeg can turn into 8-bit RGB or grey unaided is taken (YCbCr,
 // RGB, greyscale; baseline or progressive); anything else (CMYK, YCCK) is
@@ -16,9 +17,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <string>
+
+#include "core/malloc_bytes.hpp"
 
 namespace pf {
 
@@ -29,10 +30,6 @@ int jpeg_scale_eighths(int width, int height, int min_long_side);
 
 // libjpeg's scaled output size: ceil(side * m / 8).
 int jpeg_scaled_side(int side, int m);
-
-struct FreeDeleter {
-    void operator()(uint8_t* p) const { std::free(p); }
-};
 
 enum class JpegDecodeStatus {
     Ok,
@@ -46,7 +43,7 @@ enum class JpegDecodeStatus {
 struct JpegScaled {
     JpegDecodeStatus status = JpegDecodeStatus::NotHandled;
     std::string reason;                          // why, for anything but Ok
-    std::unique_ptr<uint8_t, FreeDeleter> pixels;  // width x height x bands, rows packed (malloc'd)
+    MallocBytes pixels;                          // width x height x bands, rows packed
     size_t size = 0;                             // bytes in pixels
     int width = 0, height = 0, bands = 0;        // bands: 3 (RGB) or 1 (grey)
     int scale_eighths = 8;                       // the M of M/8 used

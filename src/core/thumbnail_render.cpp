@@ -14,6 +14,7 @@
 
 #include "core/imaging_runtime.hpp"
 #include "core/jpeg_scaled_decode.hpp"
+#include "core/lanczos_resize.hpp"
 #include "core/media_type.hpp"
 #include "core/raw_preview.hpp"
 #include "core/video_frame.hpp"
@@ -298,11 +299,12 @@ bool jpeg_reaches_eoi(int fd) {
 
 // What the header of a JPEG told libvips that the direct decode needs.
 struct JpegFacts {
+    int width = 0, height = 0;  // as stored
     int orientation = 1;
-    std::string icc;  // embedded profile, empty if none
+    std::string icc;            // embedded profile, empty if none
 };
 
-// The decoded pixels belong to the image wrapping them: freed when it closes.
+// Pixels handed to libvips belong to the image wrapping them: freed when it closes.
 void free_pixels(VipsImage*, void* pixels) { std::free(pixels); }
 
 // Decoded pixels held in memory at the scaled size stay small (a few MB for
@@ -310,10 +312,23 @@ void free_pixels(VipsImage*, void* pixels) { std::free(pixels); }
 // not is left to libvips, which streams.
 constexpr size_t kMaxScaledBytes = 64u << 20;
 
+// Longest side box, aspect kept, never enlarged (as vips_thumbnail sizes it).
+void fit_box(int w, int h, int box, int* ow, int* oh) {
+    if (w <= box && h <= box) {
+        *ow = w;
+        *oh = h;
+        return;
+    }
+    const double f = static_cast<double>(box) / std::max(w, h);
+    *ow = std::max(1, static_cast<int>(std::lround(w * f)));
+    *oh = std::max(1, static_cast<int>(std::lround(h * f)));
+}
+
 // A JPEG through libjpeg-turbo at the smallest M/8 scale still at least the
-// preview size (jpeg_scaled_decode.hpp), then the same reduce, rotation and
-// colour conversion vips_thumbnail would do. False: not a JPEG this path
-// takes (CMYK ...); the caller decodes it through libvips.
+// preview size (jpeg_scaled_decode.hpp), lanczos-resized into the preview box
+// by libswscale, then the embedded profile converted to sRGB and the EXIF
+// orientation applied by libvips, as vips_thumbnail did. False: not a JPEG
+// this path takes (CMYK ...); the caller decodes it through libvips.
 bool render_jpeg_scaled(int fd, const JpegFacts& facts, const RenderSettings& s, RenderResult& r) {
     JpegScaled j = decode_jpeg_scaled(fd, s.preview_size, kMaxScaledBytes, s.max_decode_bytes);
     switch (j.status) {
@@ -328,33 +343,42 @@ bool render_jpeg_scaled(int fd, const JpegFacts& facts, const RenderSettings& s,
         case JpegDecodeStatus::Io: throw ThumbnailError(ThumbFailure::Io, "reading: " + j.reason);
         case JpegDecodeStatus::Corrupt: throw ThumbnailError(ThumbFailure::Corrupt, "decoding the JPEG: " + j.reason);
     }
-    uint8_t* pixels = j.pixels.release();
-    Ref<VipsImage> img(
-        vips_image_new_from_memory(pixels, j.size, j.width, j.height, j.bands, VIPS_FORMAT_UCHAR));
-    if (img.get() == nullptr) {
-        std::free(pixels);
-        fail(ThumbFailure::Corrupt, "wrapping the decoded JPEG");
-    }
-    g_signal_connect(img.get(), "postclose", G_CALLBACK(free_pixels), pixels);
+    // The box is fitted to the stored size (what a full decode would give),
+    // not to the scaled one, which libjpeg rounds up.
+    int w = j.width, h = j.height;
+    fit_box(facts.width, facts.height, s.preview_size, &w, &h);
+    w = std::min(w, j.width);
+    h = std::min(h, j.height);
+    MallocBytes pixels = (w == j.width && h == j.height)
+                             ? std::move(j.pixels)
+                             : lanczos_resize(j.pixels.get(), j.width, j.height, j.bands, w, h);
+    j.pixels.reset();
+    const size_t size = static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(j.bands);
+    Ref<VipsImage> img(vips_image_new_from_memory(pixels.get(), size, w, h, j.bands, VIPS_FORMAT_UCHAR));
+    if (img.get() == nullptr) fail(ThumbFailure::Corrupt, "wrapping the decoded JPEG");
+    g_signal_connect(img.get(), "postclose", G_CALLBACK(free_pixels), pixels.release());
     // A fresh image no one else holds yet: its metadata may be set in place.
     vips_image_set_int(img.get(), VIPS_META_ORIENTATION, facts.orientation);
-    // What a sequential loader marks its images with; libvips' shrink then
-    // works down the image in strips instead of recomputing it per tile.
-    // Without it the thumbnail's shrink of the preview took 3.5 times as long.
+    // What a sequential loader marks its images with; libvips' shrink of the
+    // preview for the thumbnail then works down it in strips instead of
+    // recomputing it per tile (3.5 times as long without).
     vips_image_set_int(img.get(), VIPS_META_SEQUENTIAL, 1);
-    if (!facts.icc.empty()) vips_image_set_blob_copy(img.get(), VIPS_META_ICC_NAME, facts.icc.data(), facts.icc.size());
-    Ref<VipsImage> fitted;
-    int rc = facts.icc.empty()
-                 ? vips_thumbnail_image(img.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
-                                        VIPS_SIZE_DOWN, nullptr)
-                 : vips_thumbnail_image(img.get(), fitted.out(), s.preview_size, "height", s.preview_size, "size",
-                                        VIPS_SIZE_DOWN, "export_profile", "srgb", nullptr);
-    if (rc != 0) fail(ThumbFailure::Corrupt, "resizing");
-    img.reset();
+    if (!facts.icc.empty()) {
+        vips_image_set_blob_copy(img.get(), VIPS_META_ICC_NAME, facts.icc.data(), facts.icc.size());
+        Ref<VipsImage> t;
+        if (vips_icc_transform(img.get(), t.out(), "srgb", "embedded", TRUE, nullptr) != 0)
+            fail(ThumbFailure::Unsupported, "converting the embedded colour profile to sRGB");
+        img.reset(t.release());
+    }
+    if (facts.orientation != 1) {
+        Ref<VipsImage> t;
+        if (vips_autorot(img.get(), t.out(), nullptr) != 0) fail(ThumbFailure::Corrupt, "rotating");
+        img.reset(t.release());
+    }
     char label[48];
     std::snprintf(label, sizeof label, "libjpeg-turbo at %d/8", j.scale_eighths);
     r.decoder = label;
-    finish(fitted, s, r);
+    finish(img, s, r);
     return true;
 }
 
@@ -389,6 +413,8 @@ void render_still(int fd, const RenderSettings& s, RenderResult& r) {
         if (jpeg) {
             // libvips has parsed the EXIF orientation and joined the ICC
             // profile's APP2 chunks already: the direct decode reuses them.
+            facts.width = r.source_width;
+            facts.height = r.source_height;
             facts.orientation = vips_image_get_orientation(header.get());
             const void* icc = nullptr;
             size_t len = 0;
