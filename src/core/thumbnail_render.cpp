@@ -344,13 +344,18 @@ struct JpegFacts {
 // not is left to libvips, which streams.
 constexpr size_t kMaxScaledBytes = 64u << 20;
 
-// A JPEG through libjpeg-turbo at the smallest M/8 scale still at least the
-// preview size (jpeg_scaled_decode.hpp), lanczos-resized into the preview box
+// A JPEG through libjpeg-turbo at the smallest M/8 scale still at least
+// 1.25 times the preview size (jpeg_scaled_decode.hpp), lanczos-resized into the preview box
 // by libswscale, then the embedded profile converted to sRGB and the EXIF
 // orientation applied by libvips, as vips_thumbnail did. False: not a JPEG
 // this path takes (CMYK ...); the caller decodes it through libvips.
 bool render_jpeg_scaled(int fd, const JpegFacts& facts, const RenderSettings& s, RenderResult& r) {
-    JpegScaled j = decode_jpeg_scaled(fd, s.preview_size, kMaxScaledBytes, s.max_decode_bytes);
+    // A quarter more than the preview is decoded, left to the lanczos step: at
+    // 3/8 for a 4000-pixel photo the IDCT did nearly all the shrinking and
+    // sharp edges came out rougher (text: 35.6 dB PSNR against a full-size
+    // lanczos, 40.3 dB at 4/8), at no saving (the same CPU time).
+    const int decode_long = s.preview_size + s.preview_size / 4;
+    JpegScaled j = decode_jpeg_scaled(fd, decode_long, kMaxScaledBytes, s.max_decode_bytes);
     switch (j.status) {
         case JpegDecodeStatus::Ok: break;
         case JpegDecodeStatus::NotHandled: return false;

@@ -48,6 +48,9 @@ protected:
         sh("convert upright.jpg -rotate 90 -quality 92 o8.jpg && exiftool -q -overwrite_original -n -Orientation=8 o8.jpg");
         sh("convert upright.jpg -rotate 180 -quality 92 o3.jpg && exiftool -q -overwrite_original -n -Orientation=3 o3.jpg");
         sh("convert -size 1200x900 gradient:red-blue -quality 90 land.jpg");
+        // Phones subsample chroma 2x2: libjpeg scales those planes differently.
+        sh("convert upright.jpg -sampling-factor 2x2 -quality 85 sub420.jpg");
+        sh("convert upright.jpg -sampling-factor 2x1 -quality 85 sub422.jpg");
         sh("vips copy land.jpg land_progressive.jpg[interlace]");
         // Pure red in Display P3 with the profile embedded: (234, 51, 35) if
         // the profile were ignored.
@@ -143,8 +146,10 @@ TEST_F(JpegScaled, DecodesAtTheChosenScale) {
 }
 
 TEST_F(JpegScaled, RendersThroughLibjpegAtTheScale) {
+    // 1200x900 for a 400 preview: decoded at 4/8 (600), the smallest scale
+    // that keeps a quarter more than the preview for the lanczos step.
     auto r = render("land.jpg");
-    EXPECT_EQ(r.decoder, "libjpeg-turbo at 3/8");
+    EXPECT_EQ(r.decoder, "libjpeg-turbo at 4/8");
     EXPECT_EQ(r.source_width, 1200);
     EXPECT_EQ(r.preview_width, 400);
     EXPECT_EQ(r.preview_height, 300);
@@ -152,13 +157,16 @@ TEST_F(JpegScaled, RendersThroughLibjpegAtTheScale) {
     EXPECT_EQ(picture(r.bytes.thumbnail)->width(), 100);
     // Progressive files take the same path (libjpeg holds their coefficients
     // either way; the whole-image memory check ran before).
-    EXPECT_EQ(render("land_progressive.jpg").decoder, "libjpeg-turbo at 3/8");
+    EXPECT_EQ(render("land_progressive.jpg").decoder, "libjpeg-turbo at 4/8");
+    // A 600 preview wants 750: 5/8.
+    EXPECT_EQ(render("land.jpg", 600).decoder, "libjpeg-turbo at 5/8");
+    EXPECT_EQ(render("land.jpg", 600).preview_width, 600);
 }
 
 TEST_F(JpegScaled, EveryOrientationComesOutUprightRedOnTop) {
-    for (const char* name : {"upright.jpg", "o6.jpg", "o8.jpg", "o3.jpg"}) {
+    for (const char* name : {"upright.jpg", "o6.jpg", "o8.jpg", "o3.jpg", "sub420.jpg", "sub422.jpg"}) {
         auto r = render(name);
-        EXPECT_EQ(r.decoder, "libjpeg-turbo at 3/8") << name;
+        EXPECT_EQ(r.decoder, "libjpeg-turbo at 4/8") << name;
         for (const std::string* bytes : {&r.bytes.preview, &r.bytes.thumbnail}) {
             auto p = picture(*bytes);
             EXPECT_LT(p->width(), p->height()) << name << ": portrait";
@@ -172,7 +180,7 @@ TEST_F(JpegScaled, EveryOrientationComesOutUprightRedOnTop) {
 
 TEST_F(JpegScaled, EmbeddedIccProfileIsHonoured) {
     auto r = render("p3.jpg");
-    EXPECT_EQ(r.decoder, "libjpeg-turbo at 3/8");
+    EXPECT_EQ(r.decoder, "libjpeg-turbo at 4/8");
     auto v = picture(r.bytes.preview)->at(200, 150);
     EXPECT_GT(v[0], 240);
     EXPECT_LT(v[1], 25) << "green channel shows the P3 profile was not applied";
@@ -183,7 +191,7 @@ TEST_F(JpegScaled, GreyBecomesThreeBandSrgb) {
     ASSERT_EQ(j.status, pf::JpegDecodeStatus::Ok) << j.reason;
     EXPECT_EQ(j.bands, 1);
     auto r = render("grey.jpg");
-    EXPECT_EQ(r.decoder, "libjpeg-turbo at 3/8");
+    EXPECT_EQ(r.decoder, "libjpeg-turbo at 4/8");
     auto p = picture(r.bytes.preview);
     EXPECT_EQ(vips_image_get_bands(p->img), 3);
     EXPECT_GT(p->at(200, 2)[0], 200);

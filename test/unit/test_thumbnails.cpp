@@ -159,6 +159,7 @@ protected:
 
 TEST_F(Thumbnails, SizesAndFormatsOfBothRenditions) {
     auto r = render("twelve.jpg");
+    EXPECT_EQ(r.decoder, "libjpeg-turbo at 4/8");  // 2000x1500: 1.25 x 1440 and more
     EXPECT_EQ(r.source_width, 4000);
     EXPECT_EQ(r.source_height, 3000);
     auto preview = decode(r.bytes.preview);
