@@ -344,11 +344,11 @@ struct JpegFacts {
 // not is left to libvips, which streams.
 constexpr size_t kMaxScaledBytes = 64u << 20;
 
-// A JPEG through libjpeg-turbo at the smallest M/8 scale still at least
-// 1.25 times the preview size (jpeg_scaled_decode.hpp), lanczos-resized into the preview box
-// by libswscale, then the embedded profile converted to sRGB and the EXIF
-// orientation applied by libvips, as vips_thumbnail did. False: not a JPEG
-// this path takes (CMYK ...); the caller decodes it through libvips.
+// A JPEG through libjpeg-turbo at the smallest M/8 scale still at least 1.25
+// times the preview size (jpeg_scaled_decode.hpp), lanczos-resized into the
+// preview box by libswscale, then the embedded profile converted to sRGB and
+// the EXIF orientation applied by libvips, as vips_thumbnail did. False: not
+// a JPEG this path takes (CMYK ...); the caller decodes it through libvips.
 bool render_jpeg_scaled(int fd, const JpegFacts& facts, const RenderSettings& s, RenderResult& r) {
     // A quarter more than the preview is decoded, left to the lanczos step: at
     // 3/8 for a 4000-pixel photo the IDCT did nearly all the shrinking and
@@ -381,9 +381,10 @@ bool render_jpeg_scaled(int fd, const JpegFacts& facts, const RenderSettings& s,
     Ref<VipsImage> img = wrap_pixels(std::move(pixels), w, h, j.bands);
     // A fresh image no one else holds yet: its metadata may be set in place.
     vips_image_set_int(img.get(), VIPS_META_ORIENTATION, facts.orientation);
-    // What a sequential loader marks its images with; libvips' shrink of the
-    // preview for the thumbnail then works down it in strips instead of
-    // recomputing it per tile (3.5 times as long without).
+    // What libvips' sequential loaders mark their images with, as the old
+    // path's preview was: libvips' shrink (the thumbnail of a preview with
+    // alpha) works down such an image in strips; without the mark it
+    // recomputed per tile and took 3.5 times as long.
     vips_image_set_int(img.get(), VIPS_META_SEQUENTIAL, 1);
     if (!facts.icc.empty()) {
         vips_image_set_blob_copy(img.get(), VIPS_META_ICC_NAME, facts.icc.data(), facts.icc.size());
