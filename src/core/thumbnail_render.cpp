@@ -381,11 +381,6 @@ bool render_jpeg_scaled(int fd, const JpegFacts& facts, const RenderSettings& s,
     Ref<VipsImage> img = wrap_pixels(std::move(pixels), w, h, j.bands);
     // A fresh image no one else holds yet: its metadata may be set in place.
     vips_image_set_int(img.get(), VIPS_META_ORIENTATION, facts.orientation);
-    // What libvips' sequential loaders mark their images with, as the old
-    // path's preview was: libvips' shrink (the thumbnail of a preview with
-    // alpha) works down such an image in strips; without the mark it
-    // recomputed per tile and took 3.5 times as long.
-    vips_image_set_int(img.get(), VIPS_META_SEQUENTIAL, 1);
     if (!facts.icc.empty()) {
         vips_image_set_blob_copy(img.get(), VIPS_META_ICC_NAME, facts.icc.data(), facts.icc.size());
         Ref<VipsImage> t;
