@@ -22,7 +22,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=photofactory
 # PostgreSQL headers are C: under C++17 they need -Wno-register; Exiv2 0.27 still
 # uses std::auto_ptr, hence -Wno-deprecated-declarations. Status texts are cut
 # to fixed buffers on purpose (heartbeats, pg_stat_activity): -Wno-format-truncation.
-IMAGING_PKGS = vips libavformat libavcodec libswscale libavutil
+IMAGING_PKGS = vips libjpeg libavformat libavcodec libswscale libavutil
 # libcurl + libxml2: the Syncthing check; libmicrohttpd: the dashboard.
 SERVICE_PKGS = libcurl libxml-2.0 libmicrohttpd
 PG_CXXFLAGS = -std=c++17 -Isrc $(shell pkg-config --cflags exiv2 $(IMAGING_PKGS) $(SERVICE_PKGS)) \

@@ -11,7 +11,7 @@ PKGS=(
   libgtest-dev googletest
   libimage-exiftool-perl imagemagick tzdata
   ffmpeg golang-github-rwcarlsen-goexif-dev
-  libvips-dev libvips-tools libheif-dev libheif-examples
+  libvips-dev libvips-tools libheif-dev libheif-examples libjpeg62-turbo-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
   clang libclang-rt-14-dev
   util-linux procps

@@ -1,7 +1,8 @@
 // Renditions of one original: a small WebP thumbnail and a screen-sized JPEG
-// preview, made with libvips (shrink-on-load: a JPEG is decoded at 1/2, 1/4 or
-// 1/8 scale when that is still big enough), Exiv2's embedded previews for RAW
-// files and FFmpeg for videos. Pure C++: no PostgreSQL here.
+// preview, made with libvips, libjpeg-turbo for JPEGs (decoded at the M/8
+// scale just above the preview size, jpeg_scaled_decode.hpp), libswscale for
+// lanczos resizing, Exiv2's embedded previews for RAW files and FFmpeg for
+// videos. Pure C++: no PostgreSQL here.
 //
 // Pictures come out right: EXIF orientation applied, embedded ICC profiles
 // converted to sRGB, 16-bit and grey images made 8-bit sRGB, alpha flattened

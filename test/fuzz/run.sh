@@ -31,7 +31,7 @@ if [ ! -x "$bin" ] || [ -n "$(find "$root/src/core" "$here" -newer "$bin" \( -na
   mkdir -p "$dir/obj"
   flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-deprecated-declarations
-         -I"$root/src" $(pkg-config --cflags exiv2 vips libavformat libavcodec libswscale libavutil libcurl libxml-2.0))
+         -I"$root/src" $(pkg-config --cflags exiv2 vips libjpeg libavformat libavcodec libswscale libavutil libcurl libxml-2.0))
   pids=()
   for s in "${srcs[@]}"; do
     o=$dir/obj/$(basename "${s%.cpp}").o
@@ -41,7 +41,7 @@ if [ ! -x "$bin" ] || [ -n "$(find "$root/src/core" "$here" -newer "$bin" \( -na
   done
   for p in "${pids[@]}"; do wait "$p"; done
   "$CXX" "${flags[@]}" -fsanitize=fuzzer "$here/fuzz_metadata.cpp" "${objs[@]}" -o "$bin" \
-    $(pkg-config --libs exiv2 vips libavformat libavcodec libswscale libavutil libcurl libxml-2.0) -lcrypto
+    $(pkg-config --libs exiv2 vips libjpeg libavformat libavcodec libswscale libavutil libcurl libxml-2.0) -lcrypto
 fi
 
 # ---- seed corpus (generated once; the tools are the test fixtures' own)

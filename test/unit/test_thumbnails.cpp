@@ -159,6 +159,7 @@ protected:
 
 TEST_F(Thumbnails, SizesAndFormatsOfBothRenditions) {
     auto r = render("twelve.jpg");
+    EXPECT_EQ(r.decoder, "libjpeg-turbo at 4/8");  // 2000x1500: 1.25 x 1440 and more
     EXPECT_EQ(r.source_width, 4000);
     EXPECT_EQ(r.source_height, 3000);
     auto preview = decode(r.bytes.preview);
@@ -370,6 +371,8 @@ TEST_F(Thumbnails, HundredMegapixelJpegStaysUnderTheMemoryBound) {
     std::string line;
     long kb = peak_rss_kb(fx->path() + "/huge.jpg", &line);
     EXPECT_NE(line.find("\"ok\":true"), std::string::npos) << line;
+    // Decoded by libjpeg at 2/8 (2500 x 2500), the scale that still covers 1440.
+    EXPECT_NE(line.find("\"decoder\":\"libjpeg-turbo at 2/8\""), std::string::npos) << line;
     EXPECT_GT(kb, 0) << line;
     EXPECT_LT(kb, 256 * 1024) << line;
     std::printf("100-megapixel baseline JPEG: peak RSS %ld kB\n", kb);
