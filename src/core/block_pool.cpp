@@ -63,3 +63,19 @@ std::size_t pooled_blocks_idle() {
 }
 
 }  // namespace pf
+
+namespace pf {
+
+void release_idle_blocks() noexcept {
+    std::vector<unsigned char*> idle;
+    try {
+        Pool& pl = pool();
+        std::lock_guard<std::mutex> g(pl.m);
+        idle.swap(pl.idle);
+    } catch (...) {
+        return;  // kept: freed another time
+    }
+    for (unsigned char* p : idle) std::free(p);
+}
+
+}  // namespace pf

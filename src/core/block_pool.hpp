@@ -35,4 +35,8 @@ private:
 // How many blocks the pool holds unused right now (tests).
 std::size_t pooled_blocks_idle();
 
+// Frees the unused blocks: for a process that goes idle (the backup worker
+// between passes), so that it does not keep tens of MB it no longer needs.
+void release_idle_blocks() noexcept;
+
 }  // namespace pf

@@ -12,11 +12,13 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "core/block_pool.hpp"
 #include "core/copy_verifier.hpp"
 #include "core/direct_writer.hpp"
 #include "core/errors.hpp"
+#include "core/io_priority.hpp"
 #include "core/sha256.hpp"
 #include "temp_dir.hpp"
 
@@ -73,6 +75,9 @@ TEST(BlockPool, BlocksInUseAreDistinct) {
     }
     held.clear();
     EXPECT_LE(pf::pooled_blocks_idle(), 32u) << "the pool keeps a bounded number";
+    EXPECT_GT(pf::pooled_blocks_idle(), 0u);
+    pf::release_idle_blocks();
+    EXPECT_EQ(pf::pooled_blocks_idle(), 0u);
 }
 
 TEST(DirectWriter, WritesEverySizeExactlyInBothModes) {
@@ -178,4 +183,24 @@ TEST(CopyVerifier, CompletesACopyHandedOverWithItsWriter) {
         EXPECT_EQ(st.st_mtim.tv_nsec, 5);
     }
     EXPECT_EQ(out[4].err, EIO);
+}
+
+// The backup's I/O runs at the idle class on the thread that asked and on the
+// helper threads it starts meanwhile (the copy's writer); the previous class
+// comes back afterwards.
+TEST(IdleIoPriority, AppliesToTheThreadAndItsHelpersAndIsRestored) {
+    int before = pf::io_priority_class();
+    ASSERT_GE(before, 0);
+    ASSERT_NE(before, 3);
+    pf::test::TempDir dir;
+    {
+        pf::IdleIoPriority idle;
+        ASSERT_TRUE(idle.applied());
+        EXPECT_EQ(pf::io_priority_class(), 3);
+        int helper = -1;
+        std::thread t([&] { helper = pf::io_priority_class(); });
+        t.join();
+        EXPECT_EQ(helper, 3) << "a thread started meanwhile inherits the class";
+    }
+    EXPECT_EQ(pf::io_priority_class(), before);
 }
