@@ -51,7 +51,7 @@ push @problems, "dashboard: $d->{curated} of $d->{curation_requests} assets cura
     unless $d->{curation_requests} && $d->{curated} == $d->{curation_requests};
 push @problems, 'dashboard: no refresh timings' unless $d->{refresh_slow} && $d->{refresh_slow}{runs};
 my $b = $r->{backup} || {};
-push @problems, "backup: no $_ baseline" for grep { !($b->{baselines}{$_} && $b->{baselines}{$_}{s}) } qw(cp_sync rsync_sha256sum direct_reread openssl_uncached);
+push @problems, "backup: no $_ baseline" for grep { !($b->{baselines}{$_} && $b->{baselines}{$_}{s}) } qw(cp_sync rsync_sha256sum direct_reread write_read_overlap openssl_uncached);
 push @problems, 'backup: no verified copy timing' unless $b->{copy} && $b->{copy}{s} && $b->{copy}{copies} == $b->{files};
 push @problems, 'backup: no scrub timing' unless $b->{scrub} && $b->{scrub}{s};
 push @problems, "backup: no ingest latency samples ($_)" for grep { !($b->{latency}{$_} && $b->{latency}{$_}{files}) } qw(idle backup);

@@ -6,12 +6,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "core/block_pool.hpp"
+#include "core/direct_writer.hpp"
 #include "core/inbox_file.hpp"
 #include "core/library_layout.hpp"
 #include "core/safe_move.hpp"
@@ -27,7 +30,10 @@ namespace {
 
 using Fd = pf::UniqueFd;
 
-constexpr size_t kChunk = 1 << 20;
+// One read of the original: a quarter of L2 (1 MiB per core here), so that
+// the hash reads what read() just put in the cache.
+constexpr size_t kChunk = 256 << 10;
+static_assert(kChunk <= kPoolBlock, "a chunk fits a pooled block");
 
 std::string temporary_name() {
     std::random_device rd;
@@ -49,18 +55,6 @@ void split(const std::string& rel, std::string* dir, std::string* leaf) {
 
 // Hashes from the storage, not the page cache (core/storage_read.hpp).
 std::string hash_uncached(int fd, const ReadThrottle& throttle) { return hash_from_storage(fd, throttle).hex; }
-
-// Starts the write-back of what was written since *flushed, so that the fsync
-// that follows finds little left to write (the disk works while the source is
-// still being read and hashed).
-void start_writeback(int fd, std::uint64_t* flushed, std::uint64_t written, bool last) {
-    constexpr std::uint64_t kKick = 8u << 20;
-    if (written - *flushed < kKick && !last) return;
-    if (written > *flushed)
-        (void)sync_file_range(fd, static_cast<off_t>(*flushed), static_cast<off_t>(written - *flushed),
-                              SYNC_FILE_RANGE_WRITE);
-    *flushed = written;
-}
 
 // The destination folder, created from the destination root (O_NOFOLLOW walk).
 int open_dst_dir(int dst_root_fd, const std::string& dir_rel) {
@@ -127,66 +121,83 @@ bool open_source(int src_root_fd, const std::string& src_rel, Source* s, CopyRes
     return true;
 }
 
-void write_all(int fd, const unsigned char* p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            throw TargetIoError("writing the copy", errno);
-        }
-        p += w;
-        n -= static_cast<size_t>(w);
+// A failed write on the destination side is the target's problem.
+template <class F>
+auto on_target(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const IoError& e) {
+        throw TargetIoError(e.what(), e.err);
     }
 }
 
 // Steps 2-4: a durable, verified temporary in dirfd. Returns its name, or ""
 // with r filled when the source is the problem (nothing is left behind).
-// With verify false the temporary is left unsynced and unverified; *keep (if
-// given) receives its open descriptor for whoever verifies it.
+// With pending given, the temporary is handed over unfinished instead (its
+// last writes may still be under way; unsynced, unverified) for whoever
+// completes and verifies it (core/copy_verifier.hpp).
 std::string make_verified_temporary(Source& src, const std::string& src_rel, int dirfd, const std::string& sha256,
-                                    const ReadThrottle& throttle, CopyResult* r, bool verify = true,
-                                    Fd* keep = nullptr) {
+                                    const ReadThrottle& throttle, CopyResult* r,
+                                    std::unique_ptr<CopyVerifier::PendingWrite>* pending = nullptr) {
     std::string tmp = temporary_name();
     Fd out(openat(dirfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (out.fd < 0) throw TargetIoError("creating a temporary copy", errno);
     try {
         (void)posix_fadvise(src.fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         Sha256 h;
-        std::vector<unsigned char> buf(kChunk);
-        std::uint64_t total = 0, flushed = 0;
-        for (;;) {
-            ssize_t n = read(src.fd.fd, buf.data(), buf.size());
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                int e = errno;
-                unlinkat(dirfd, tmp.c_str(), 0);
-                r->outcome = CopyOutcome::SourceUnreadable;
-                r->detail = "reading " + src_rel + ": " + std::strerror(e);
-                return std::string();
+        std::uint64_t total = 0;
+        auto w = on_target([&] { return std::unique_ptr<DirectWriter>(new DirectWriter(out.fd)); });
+        for (bool eof = false; !eof;) {
+            // Each block is filled (the writes stay aligned) by L2-sized
+            // reads, each hashed while it is still in the cache; the bytes
+            // written are the bytes hashed (the block is private).
+            unsigned char* p = on_target([&] { return w->block(); });
+            std::size_t got = 0;
+            while (got < kPoolBlock) {
+                ssize_t n = read(src.fd.fd, p + got, std::min(kChunk, kPoolBlock - got));
+                if (n < 0) {
+                    if (errno == EINTR) continue;
+                    int e = errno;
+                    w.reset();
+                    unlinkat(dirfd, tmp.c_str(), 0);
+                    r->outcome = CopyOutcome::SourceUnreadable;
+                    r->detail = "reading " + src_rel + ": " + std::strerror(e);
+                    return std::string();
+                }
+                if (n == 0) {
+                    eof = true;
+                    break;
+                }
+                h.update(p + got, static_cast<size_t>(n));
+                got += static_cast<std::size_t>(n);
+                if (throttle) throttle(static_cast<size_t>(n));
             }
-            if (n == 0) break;
-            h.update(buf.data(), static_cast<size_t>(n));
-            write_all(out.fd, buf.data(), static_cast<size_t>(n));
-            total += static_cast<std::uint64_t>(n);
-            start_writeback(out.fd, &flushed, total, false);
-            if (throttle) throttle(static_cast<size_t>(n));
+            if (got > 0) on_target([&] { w->commit(got); });
+            total += got;
         }
         std::string got = h.hex_digest();
         if (got != sha256) {
+            w.reset();
             unlinkat(dirfd, tmp.c_str(), 0);
             r->outcome = CopyOutcome::SourceMismatch;
             r->detail = src_rel + " hashes to " + got + ", the ledger says " + sha256 + ": not copied";
             return std::string();
         }
+        r->bytes = total;
+        if (pending != nullptr) {  // BackupBatch's verifier completes it, makes it durable and verifies it
+            pending->reset(new CopyVerifier::PendingWrite);
+            (*pending)->writer = std::move(w);
+            (*pending)->fd = std::move(out);
+            (*pending)->mode = src.st.st_mode & 0777;
+            (*pending)->times[0] = src.st.st_atim;
+            (*pending)->times[1] = src.st.st_mtim;
+            return tmp;
+        }
+        on_target([&] { return w->finish(); });
+        w.reset();
         fchmod(out.fd, src.st.st_mode & 0777);
         struct timespec times[2] = {src.st.st_atim, src.st.st_mtim};
         futimens(out.fd, times);
-        r->bytes = total;
-        start_writeback(out.fd, &flushed, total, true);
-        if (!verify) {  // BackupBatch makes it durable and verifies it later
-            if (keep) *keep = std::move(out);
-            return tmp;
-        }
         if (fsync(out.fd) != 0) throw TargetIoError("fsync of the copy", errno);
         std::string back;
         try {
@@ -445,8 +456,8 @@ size_t BackupBatch::stage(int src_root_fd, const std::string& src_rel, const std
         }
     }
     if (e.n < 0) throw TargetIoError("no free name for " + dst_rel, EEXIST);
-    Fd written;
-    e.tmp = make_verified_temporary(src, src_rel, e.dirfd, sha256, nullptr, &e.r, false, &written);
+    std::unique_ptr<CopyVerifier::PendingWrite> written;
+    e.tmp = make_verified_temporary(src, src_rel, e.dirfd, sha256, nullptr, &e.r, &written);
     if (!e.tmp.empty()) {
         e.r.outcome = CopyOutcome::Copied;  // once finish() has verified and placed it
         verifier_->submit(entries_.size() - 1, std::move(written), sha256, src_rel);

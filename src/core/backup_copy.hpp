@@ -6,7 +6,8 @@
 //   1. open the source by walking from its root fd (O_NOFOLLOW per component);
 //   2. read it once, hashing while copying into a temporary
 //      ".pf-backup-<16 hex>.tmp" beside the destination (folders created from
-//      the destination root fd);
+//      the destination root fd; written with O_DIRECT where the filesystem
+//      allows it, core/direct_writer.hpp);
 //   3. an original that no longer hashes to the ledger's value is never
 //      copied (SourceMismatch: the temporary is removed);
 //   4. fsync the temporary, drop its cached pages and read it back from the
@@ -96,10 +97,11 @@ CopyResult replace_bad_copy(int src_root_fd, const std::string& src_rel, int dst
                             const std::string& dst_rel, const std::string& sha256,
                             const ReadThrottle& throttle = nullptr);
 
-// The same protocol for many files to one target, pipelined: stage() writes
-// each temporary (source hashed while read, write-back started as it goes)
-// and hands it to a helper thread (core/copy_verifier.hpp) that fsyncs it and
-// reads it back from the storage while the next file is being copied;
+// The same protocol for many files to one target, pipelined: stage() reads
+// and hashes each original into pooled blocks written to its temporary with
+// O_DIRECT (core/direct_writer.hpp) and hands the temporary, writes possibly
+// still under way, to a helper thread (core/copy_verifier.hpp) that completes,
+// fsyncs and reads it back from the storage while the next file is copied;
 // finish() waits for the helper, then renames each verified temporary
 // (RENAME_NOREPLACE) and fsyncs each destination folder once. A result is
 // final once finish() returned (AlreadyPresent and source problems already

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/block_pool.hpp"
 #include "core/errors.hpp"
 #include "core/imaging_runtime.hpp"
 #include "core/sha256.hpp"
@@ -18,19 +19,8 @@
 namespace pf {
 namespace {
 
-constexpr std::size_t kAlign = 4096;
-
-struct AlignedBuffer {
-    unsigned char* p = nullptr;
-    explicit AlignedBuffer(std::size_t n) {
-        void* v = nullptr;
-        if (posix_memalign(&v, kAlign, n) != 0) throw std::bad_alloc();
-        p = static_cast<unsigned char*>(v);
-    }
-    ~AlignedBuffer() { std::free(p); }
-    AlignedBuffer(const AlignedBuffer&) = delete;
-    AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-};
+constexpr std::size_t kAlign = kPoolAlign;
+static_assert(kStorageBlock == kPoolBlock, "a read fills one pooled block");
 
 // Sets O_DIRECT for its lifetime (when the filesystem takes it).
 class DirectMode {
@@ -92,7 +82,7 @@ ssize_t fill_block(int fd, unsigned char* p, std::size_t n, off_t off, DirectMod
 class ReadAhead {
 public:
     ReadAhead(int fd, DirectMode* dm) : fd_(fd), dm_(dm) {
-        for (auto& b : bufs_) b = new AlignedBuffer(kStorageBlock);
+        for (auto& b : bufs_) b = new PooledBlock;
         SignalsBlocked blocked;  // the threads inherit the mask: no backend signal lands there
         try {
             for (auto& t : threads_) t = std::thread([this] { run(); });
@@ -113,7 +103,7 @@ public:
         cv_.wait(g, [&] { return ready_[slot]; });
         if (lens_[slot] < 0) throw IoError("reading back", errs_[slot]);
         *len = static_cast<std::size_t>(lens_[slot]);
-        return bufs_[slot]->p;
+        return bufs_[slot]->data();
     }
     void release() {
         {
@@ -149,7 +139,7 @@ private:
                 block = claimed_++;
             }
             int slot = static_cast<int>(block % kBuffers);
-            ssize_t n = fill_block(fd_, bufs_[slot]->p, kStorageBlock, static_cast<off_t>(block * kStorageBlock), dm_);
+            ssize_t n = fill_block(fd_, bufs_[slot]->data(), kStorageBlock, static_cast<off_t>(block * kStorageBlock), dm_);
             int e = n < 0 ? errno : 0;
             {
                 std::lock_guard<std::mutex> g(m_);
@@ -165,7 +155,7 @@ private:
 
     int fd_;
     DirectMode* dm_;
-    AlignedBuffer* bufs_[kBuffers] = {};
+    PooledBlock* bufs_[kBuffers] = {};
     ssize_t lens_[kBuffers] = {};
     int errs_[kBuffers] = {};
     bool ready_[kBuffers] = {};
@@ -201,13 +191,13 @@ StorageHash hash_from_storage(int fd, const std::function<void(std::size_t)>& th
                 if (n < kStorageBlock) break;  // the end of the file
             }
         } else {
-            AlignedBuffer buf(kStorageBlock);
+            PooledBlock buf;
             off_t off = 0;
             for (;;) {
-                ssize_t n = fill_block(fd, buf.p, kStorageBlock, off, &dm);
+                ssize_t n = fill_block(fd, buf.data(), kStorageBlock, off, &dm);
                 if (n < 0) throw IoError("reading back", errno);
                 if (n == 0) break;
-                h.update(buf.p, static_cast<std::size_t>(n));
+                h.update(buf.data(), static_cast<std::size_t>(n));
                 off += n;
                 out.bytes += static_cast<std::uint64_t>(n);
                 if (throttle) throttle(static_cast<std::size_t>(n));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/backup_copy.hpp"
+#include "core/io_priority.hpp"
 #include "pg/backup_state.hpp"
 #include "pg/pg_headers.hpp"
 
@@ -39,6 +40,7 @@ void do_copy(CopyCall* c) noexcept {
     c->bytes = 0;
     c->final_rel[0] = c->detail[0] = '\0';
     try {
+        pf::IdleIoPriority idle;  // the librarian and the database first (core/io_priority.hpp)
         pf::CopyResult r = c->heal ? pf::replace_bad_copy(c->src_root, c->src_rel, c->dst_root, c->dst_rel, c->sha)
                                    : pf::copy_verified_file(c->src_root, c->src_rel, c->dst_root, c->dst_rel, c->sha, true);
         c->outcome = static_cast<int>(r.outcome);
@@ -72,6 +74,7 @@ void do_batch(int src_root, int dst_root, int n, const char* const* rels, const 
     errmsg[0] = '\0';
     int fail = 0;
     try {
+        pf::IdleIoPriority idle;  // the librarian and the database first (core/io_priority.hpp)
         pf::BackupBatch b(dst_root);
         std::vector<size_t> idx;
         for (int i = 0; i < n; i++) idx.push_back(b.stage(src_root, rels[i], rels[i], shas[i]));

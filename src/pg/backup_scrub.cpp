@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/backup_copy.hpp"
+#include "core/io_priority.hpp"
 #include "pg/backup_state.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
@@ -45,6 +46,7 @@ void do_verify(ScrubCall* c) noexcept {
             double ahead = static_cast<double>(done) / rate - elapsed;
             if (ahead > 0) usleep(static_cast<useconds_t>(ahead * 1e6));
         };
+        pf::IdleIoPriority idle;  // a background pass: the librarian and the database first
         pf::CopyCheck r = pf::verify_copy(c->root, c->rel, c->sha, throttle);
         c->state = static_cast<int>(r.state);
         c->bytes = r.bytes;

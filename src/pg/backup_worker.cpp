@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/block_pool.hpp"
 #include "pg/backup_state.hpp"
 #include "pg/gucs.hpp"
 #include "pg/pg_headers.hpp"
@@ -123,6 +124,7 @@ void backup_round(ServiceRound* out) {
         if (sr.progress[0]) snprintf(scrub_note, sizeof scrub_note, "%s", sr.progress);
     }
     close_targets();
+    if (!busy && !sr.did_work) pf::release_idle_blocks();  // idle: the copy's buffers go back
 
     int64 pending = 0;
     run_in_transaction("counting pending backups", pending_count, &pending);

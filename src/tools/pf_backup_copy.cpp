@@ -5,11 +5,14 @@
 //   pf-backup-copy copy SRC_ROOT DST_ROOT LIST [FILES_PER_BATCH]
 //        LIST: "<sha256> <path relative to SRC_ROOT>" per line (openssl dgst -sha256 -r output)
 //   pf-backup-copy scrub FILE...
-// Prints the seconds taken (and, for copy, each batch's stage and finish seconds on stderr).
+// With PF_IDLE_IO=1 in the environment, at the idle I/O class as the service
+// (core/io_priority.hpp). Prints the seconds taken (and, for copy, each batch's stage and finish seconds on stderr).
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -17,11 +20,17 @@
 #include <vector>
 
 #include "core/backup_copy.hpp"
+#include "core/io_priority.hpp"
 #include "core/storage_read.hpp"
 
 namespace {
 double since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+bool idle_io() {
+    const char* v = std::getenv("PF_IDLE_IO");
+    return v != nullptr && std::string(v) == "1";
 }
 
 int copy(int argc, char** argv) {
@@ -35,6 +44,7 @@ int copy(int argc, char** argv) {
     std::string sha, rel;
     while (in >> sha >> rel) files.emplace_back(rel[0] == '*' ? rel.substr(1) : rel, sha);
     size_t per_batch = argc > 5 ? std::stoul(argv[5]) : 64;
+    std::unique_ptr<pf::IdleIoPriority> idle(idle_io() ? new pf::IdleIoPriority : nullptr);
     auto t0 = std::chrono::steady_clock::now();
     int bad = 0;
     for (size_t i = 0; i < files.size();) {
@@ -55,6 +65,7 @@ int copy(int argc, char** argv) {
 }
 
 int scrub(int argc, char** argv) {
+    std::unique_ptr<pf::IdleIoPriority> idle(idle_io() ? new pf::IdleIoPriority : nullptr);
     auto t0 = std::chrono::steady_clock::now();
     unsigned long long bytes = 0;
     for (int i = 2; i < argc; i++) {
