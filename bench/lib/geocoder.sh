@@ -15,14 +15,35 @@
 # PL/pgSQL loop with a cached plan -- no round trips, no writes: the most
 # favourable setting for it. Sourced by bench/run.sh after bench.sh.
 
+# The geocoder's queue, counted on its partial index.
+geocoder_queued() {
+  bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL"
+}
+
+# geocoder_drain START WHAT: waits until the queue is empty, reading its count
+# every 50 ms; the end is the first read that finds it empty (printed as an
+# $EPOCHREALTIME). Fails after PF_BENCH_TIMEOUT seconds from START.
+geocoder_drain() {
+  local start=$1 what=$2 left
+  while :; do
+    left=$(geocoder_queued)
+    [ "$left" = 0 ] && break
+    if (( ${EPOCHREALTIME%.*} - ${start%.*} > PF_BENCH_TIMEOUT )); then
+      bench_fail geocoder "$what timed out ($left left)"; return 1
+    fi
+    sleep 0.05
+  done
+  echo "$EPOCHREALTIME"
+}
+
 bench_geocoder_phase() {
-  local sample=${PF_BENCH_GEOCODER_SAMPLE:-20000} places_dir t0 t1 n left i
+  local sample=${PF_BENCH_GEOCODER_SAMPLE:-20000} places_dir t0 t1
   pf_log "geocoder: places, worker throughput, Immich-style earth_distance lookups"
   places_dir=$(bash "$PF_ROOT/scripts/fetch-places.sh") || { bench_fail geocoder "fetch-places.sh failed"; return 1; }
   # Every located asset pending, no place loaded yet (the geocoder idles).
   local first_queued f0 f1
   bsql -c "SELECT photofactory.regeocode_all()" >/dev/null
-  first_queued=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL")
+  first_queued=$(geocoder_queued)
   bsql -c "VACUUM photofactory.media_assets" || { bench_fail geocoder "VACUUM failed"; return 1; }
   t0=$EPOCHREALTIME
   PF_PLACES_DIR=$places_dir bash "$PF_ROOT/scripts/load-places.sh" -h "$CL/sock" -p "$(cat "$CL/port")" -U postgres \
@@ -32,31 +53,14 @@ bench_geocoder_phase() {
   f0=$EPOCHREALTIME
   local places
   places=$(bsql -c "SELECT place_count FROM photofactory.places_dataset")
-  # First pass, timed like the second one below.
-  while :; do
-    left=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL")
-    [ "$left" = 0 ] && break
-    if (( ${EPOCHREALTIME%.*} - ${f0%.*} > PF_BENCH_TIMEOUT )); then
-      bench_fail geocoder "first geocoding timed out ($left left)"; return 1
-    fi
-    sleep 0.05
-  done
-  f1=$EPOCHREALTIME
+  # First pass.
+  f1=$(geocoder_drain "$f0" "first geocoding") || return 1
 
-  # Timed: everything again. The queue count is read on the partial index
-  # every 50 ms; the end is the first read that finds it empty.
+  # Timed: everything again.
   local w0 w1 queued
   queued=$(bsql -c "SELECT photofactory.regeocode_all()")
   w0=$EPOCHREALTIME
-  while :; do
-    left=$(bsql -c "SELECT count(*) FROM photofactory.media_assets WHERE is_ingested AND NOT is_geocoded AND location IS NOT NULL")
-    [ "$left" = 0 ] && break
-    if (( ${EPOCHREALTIME%.*} - ${w0%.*} > PF_BENCH_TIMEOUT )); then
-      bench_fail geocoder "regeocoding timed out ($left left)"; return 1
-    fi
-    sleep 0.05
-  done
-  w1=$EPOCHREALTIME
+  w1=$(geocoder_drain "$w0" "regeocoding") || return 1
   local named
   named=$(bsql -c "SELECT count(*) FILTER (WHERE place_id IS NOT NULL) FROM photofactory.asset_places")
 
