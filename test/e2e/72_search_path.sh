@@ -31,7 +31,9 @@ trap cleanup_attack EXIT
 
 sql "CREATE ROLE pf_mallory LOGIN NOSUPERUSER" >/dev/null
 sql "ALTER DATABASE pftest OWNER TO pf_mallory" >/dev/null
-ok "the database owner plants objects in public" mallory -f "$root/test/e2e/sql/plant_search_path.sql"
+# The file is opened by this shell (root), not by psql running as the cluster's
+# user: a checkout under a private folder (mktemp -d, /root) is not readable there.
+ok "the database owner plants objects in public" mallory -f - <"$root/test/e2e/sql/plant_search_path.sql"
 ok "the database owner sets the database's search_path" \
   mallory -c "ALTER DATABASE pftest SET search_path = public, pg_catalog"
 
